@@ -1,0 +1,48 @@
+"""sklearn-impression: continuous warmth and competence recognition from dyadic signals.
+
+A scikit-learn compatible implementation of the cross-domain network of Li & Lai
+(Interspeech 2022): multi-rate emitter and receiver streams are resampled to the label
+rate (:class:`Resampler`), joined into an emitter and a receiver block
+(:class:`ModalityConcatenator`) and regressed frame by frame by
+:class:`CrossDomainRegressor`, a skorch network. Scores use Lin's concordance
+correlation coefficient (:func:`ccc_score`, :data:`ccc_scorer`).
+
+Importing this package does not import torch; the torch-backed objects
+(:class:`CrossDomainRegressor`, :mod:`sklearn_impression.nn`) load it on first use.
+"""
+
+from importlib import import_module
+
+from ._recording import DyadicFrames, Recording, Stream
+from ._version import __version__
+from .datasets import load_impression, make_impression, write_impression
+from .metrics import ccc_score, ccc_scorer
+from .preprocessing import ModalityConcatenator, Resampler
+
+__all__ = [
+    "CrossDomainRegressor",
+    "DyadicFrames",
+    "ModalityConcatenator",
+    "Recording",
+    "Resampler",
+    "Stream",
+    "__version__",
+    "ccc_score",
+    "ccc_scorer",
+    "load_impression",
+    "make_impression",
+    "write_impression",
+]
+
+# Torch-backed names, imported on first attribute access (PEP 562).
+_LAZY = {"CrossDomainRegressor": "sklearn_impression.regressor"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sklearn_impression' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
