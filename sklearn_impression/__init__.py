@@ -40,6 +40,9 @@ _LAZY = {"CrossDomainRegressor": "sklearn_impression.regressor"}
 
 def __getattr__(name):
     if name in _LAZY:
+        from ._torch import import_torch
+
+        import_torch()  # a clear "install torch" message before skorch needs it
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sklearn_impression' has no attribute {name!r}")
 

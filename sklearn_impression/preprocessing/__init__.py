@@ -1,0 +1,6 @@
+"""Transformers from multi-rate recordings to label-rate emitter and receiver blocks."""
+
+from ._concatenator import ModalityConcatenator
+from ._resampler import Resampler
+
+__all__ = ["ModalityConcatenator", "Resampler"]
