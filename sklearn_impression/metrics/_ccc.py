@@ -240,8 +240,7 @@ def ccc_score(y_true, y_pred, *, multioutput="uniform_average", average="pooled"
     y_pred : array-like or sequence, same structure as ``y_true``
         Predictions. A single array facing a sequence is cut at the sequence's
         recording boundaries (total frame counts must agree).
-    multioutput : {"uniform_average", "raw_values"} or array-like of shape \
-(n_outputs,), default="uniform_average"
+    multioutput : str or array-like of shape (n_outputs,), default="uniform_average"
         ``"raw_values"`` returns one CCC per output column; ``"uniform_average"``
         their mean; an array gives the weights of a weighted mean.
     average : {"pooled", "recording"}, default="pooled"
