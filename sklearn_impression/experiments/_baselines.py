@@ -1,0 +1,500 @@
+"""Baselines of the ablation table: constant, ridge and a plain LSTM on frames.
+
+All three take what :class:`~sklearn_impression.CrossDomainRegressor` takes (the
+:class:`~sklearn_impression.DyadicFrames` of a
+:class:`~sklearn_impression.preprocessing.ModalityConcatenator`, targets one
+``(n_frames_i, n_outputs)`` array per recording) and predict one array per
+recording, so they drop into the same pipeline and protocols. None of them copies an
+emitter block once per receiver: rows are gathered by index, chunk by chunk.
+
+They also accept a plain 2-D float array of frames (every row an independent frame)
+with ``y`` of shape ``(n_frames,)`` or ``(n_frames, n_outputs)``, and then return an
+array, like :class:`~sklearn_impression.CrossDomainRegressor`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._recording import DyadicFrames
+
+__all__ = ["ConstantPredictor", "LSTMBaseline", "RidgeBaseline"]
+
+
+def _wrap_array(X):
+    """A 2-D frame array as one recording of DyadicFrames (no emitter columns)."""
+    return DyadicFrames([np.zeros((X.shape[0], 0))], [X], [0], [],
+                        [f"x{j}" for j in range(X.shape[1])])
+
+
+def _fit_inputs(estimator, X, y):
+    """``(frames, targets)`` for fit; remembers whether input was an array."""
+    estimator._array_input = not isinstance(X, DyadicFrames)
+    if not estimator._array_input:
+        return X, _check_y(X, y)
+    X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True,
+                         dtype=np.float64)
+    estimator._y_1d = y.ndim == 1
+    y = y.reshape(len(y), -1)
+    return _wrap_array(X), [y]
+
+
+def _predict_inputs(estimator, X):
+    if isinstance(X, DyadicFrames):
+        _check_features(X, estimator)
+        return X, False
+    X = validate_data(estimator, X, reset=False, dtype=np.float64)
+    return _wrap_array(X), True
+
+
+def _predict_output(estimator, values, as_array):
+    if not as_array:
+        return values
+    out = values[0]
+    return out[:, 0] if getattr(estimator, "_y_1d", False) else out
+
+
+def _check_y(X, y):
+    if len(y) != len(X):
+        raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
+    out = []
+    for i, (t, n) in enumerate(zip(y, X.frame_counts, strict=True)):
+        t = np.asarray(t, dtype=np.float64)
+        if t.ndim == 1:
+            t = t[:, np.newaxis]
+        if t.ndim != 2 or t.shape[0] != n:
+            raise ValueError(
+                f"recording {i} (receiver={X.receivers[i]!r}, "
+                f"stimulus={X.stimuli[i]!r}): targets of shape {t.shape} for "
+                f"{n} frames"
+            )
+        if not np.isfinite(t).all():
+            raise ValueError(
+                f"recording {i} (receiver={X.receivers[i]!r}, "
+                f"stimulus={X.stimuli[i]!r}): targets contain NaN or inf"
+            )
+        out.append(t)
+    if len({t.shape[1] for t in out}) > 1:
+        raise ValueError("all target arrays need the same number of columns")
+    return out
+
+
+def _check_features(X, estimator):
+    if X.n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.n_features} features, {type(estimator).__name__} was fitted "
+            f"with {estimator.n_features_in_}"
+        )
+
+
+def _frame_chunks(X, chunk=8192):
+    """Yield ``(i, rows, features)``: float64 frames of recording ``i`` in chunks."""
+    for i in range(len(X)):
+        block = X.emitter_blocks[X.emitter_index[i]]
+        erows = X.emitter_row_indices(i)
+        receiver = X.receiver_blocks[i]
+        for start in range(0, receiver.shape[0], chunk):
+            sl = slice(start, start + chunk)
+            features = np.hstack([block[erows[sl]], receiver[sl]]).astype(np.float64)
+            if not np.isfinite(features).all():
+                raise ValueError(
+                    f"recording {i} (receiver={X.receivers[i]!r}, "
+                    f"stimulus={X.stimuli[i]!r}): features contain NaN or inf"
+                )
+            yield i, sl, features
+
+
+def _split_rows(values, counts):
+    return np.split(values, np.cumsum(counts)[:-1]) if len(counts) else []
+
+
+class ConstantPredictor(RegressorMixin, BaseEstimator):
+    """Predict the training mean of every output for every frame.
+
+    Its CCC on one test set is 0 by definition (a constant has no covariance with
+    the targets): the floor of the ablation table. Pooled over the folds of a
+    grouped protocol it can be slightly negative, since every fold predicts its own
+    training mean.
+
+    Attributes
+    ----------
+    constant_ : ndarray of shape (n_outputs,)
+        Mean of the training targets over all frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> recs = [SimpleNamespace(n_frames=3), SimpleNamespace(n_frames=2)]
+    >>> model = ConstantPredictor().fit(recs, [np.ones((3, 2)), np.zeros((2, 2))])
+    >>> model.predict(recs[1:])[0]
+    array([[0.6, 0.6],
+           [0.6, 0.6]])
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = True  # a constant explains nothing: R2 0
+        return tags
+
+    def fit(self, X, y):
+        """Store the mean of the targets over all frames of all recordings."""
+        if _is_recordings(X):
+            if len(y) != len(X) or not len(y):
+                raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
+            y = [np.asarray(t, dtype=np.float64) for t in y]
+            y = np.concatenate([t[:, np.newaxis] if t.ndim == 1 else t for t in y])
+            self._array_input = False
+        else:
+            _, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
+            self._array_input, self._y_1d = True, np.ndim(y) == 1
+            y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if not np.isfinite(y).all():
+            raise ValueError("targets contain NaN or inf")
+        self.constant_ = y.mean(axis=0)
+        return self
+
+    def predict(self, X):
+        """One ``(n_frames_i, n_outputs)`` array per recording, all the mean."""
+        check_is_fitted(self)
+        if _is_recordings(X):
+            counts = (X.frame_counts if isinstance(X, DyadicFrames)
+                      else [int(r.n_frames) for r in X])
+            return [np.tile(self.constant_, (n, 1)) for n in counts]
+        X = validate_data(self, X, reset=False)
+        out = np.tile(self.constant_, (X.shape[0], 1))
+        return out[:, 0] if self._y_1d else out
+
+
+def _is_recordings(X):
+    if isinstance(X, DyadicFrames):
+        return True
+    return (isinstance(X, (list, tuple)) and len(X) > 0
+            and hasattr(X[0], "n_frames"))
+
+
+class RidgeBaseline(RegressorMixin, BaseEstimator):
+    """Ridge regression on every frame's concatenated emitter and receiver features.
+
+    Equivalent to ``make_pipeline(StandardScaler(), Ridge(alpha))`` on
+    ``X.to_frames()`` (tested), computed from accumulated sufficient statistics so the
+    emitter blocks are never copied per receiver.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        L2 penalty on the standardised coefficients.
+    standardize : bool, default=True
+        Scale features to unit variance (training statistics) before the penalty.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features, n_outputs)
+    intercept_ : ndarray of shape (n_outputs,)
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_impression import DyadicFrames
+    >>> rng = np.random.default_rng(0)
+    >>> e = rng.normal(size=(100, 2))
+    >>> X = DyadicFrames([e], [rng.normal(size=(100, 1))], [0], ["e0", "e1"], ["r0"])
+    >>> model = RidgeBaseline(alpha=1e-6).fit(X, [np.c_[e[:, 0], -e[:, 1]]])
+    >>> np.abs(model.coef_).round(3)
+    array([[1., 0.],
+           [0., 1.],
+           [0., 0.]])
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "standardize": ["boolean"],
+    }
+
+    def __init__(self, *, alpha=1.0, standardize=True):
+        self.alpha = alpha
+        self.standardize = standardize
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit on all frames of all recordings."""
+        X, y = _fit_inputs(self, X, y)
+        if X.n_frames < 1:
+            raise ValueError("RidgeBaseline needs at least one frame")
+        shift_x = shift_y = None
+        n = 0
+        for i, sl, features in _frame_chunks(X):
+            target = y[i][sl]
+            if shift_x is None:  # a provisional mean keeps the sums well conditioned
+                shift_x, shift_y = features.mean(axis=0), target.mean(axis=0)
+                sx = np.zeros_like(shift_x)
+                sy = np.zeros_like(shift_y)
+                sxx = np.zeros((features.shape[1],) * 2)
+                sxy = np.zeros((features.shape[1], target.shape[1]))
+            f, t = features - shift_x, target - shift_y
+            n += f.shape[0]
+            sx += f.sum(axis=0)
+            sy += t.sum(axis=0)
+            sxx += f.T @ f
+            sxy += f.T @ t
+        mx, my = sx / n, sy / n
+        cov = sxx - n * np.outer(mx, mx)
+        cxy = sxy - n * np.outer(mx, my)
+        scale = np.ones(cov.shape[0])
+        if self.standardize:
+            std = np.sqrt(np.clip(np.diag(cov) / n, 0, None))
+            scale = np.where(std > 1e-12 * max(1.0, std.max()), std, 1.0)
+        cov_s = cov / np.outer(scale, scale)
+        cxy_s = cxy / scale[:, np.newaxis]
+        coef_s = np.linalg.lstsq(cov_s + self.alpha * np.eye(cov.shape[0]), cxy_s,
+                                 rcond=None)[0]
+        self.coef_ = coef_s / scale[:, np.newaxis]
+        self.intercept_ = (my + shift_y) - (mx + shift_x) @ self.coef_
+        if not self._array_input:
+            self.n_features_in_ = X.n_features
+        self.n_outputs_ = self.coef_.shape[1]
+        return self
+
+    def predict(self, X):
+        """One ``(n_frames_i, n_outputs)`` array per recording."""
+        check_is_fitted(self)
+        X, as_array = _predict_inputs(self, X)
+        out = [np.empty((n, self.n_outputs_)) for n in X.frame_counts]
+        for i, sl, features in _frame_chunks(X):
+            out[i][sl] = features @ self.coef_ + self.intercept_
+        return _predict_output(self, out, as_array)
+
+
+class LSTMBaseline(RegressorMixin, BaseEstimator):
+    """A plain LSTM on the concatenated emitter and receiver features.
+
+    The dataset paper's baseline (row "LSTM [7]" of the paper's Table 2): no domain
+    split, no attention, no regularisers. A (bidirectional) LSTM reads ``window``
+    frames of concatenated features and a linear layer predicts every frame's
+    outputs. With ``window=1`` (the default, like the cross-domain model) every frame
+    is its own sequence. Prediction covers every frame: windows are placed
+    ``window`` frames apart, the last one aligned with the recording's end, and the
+    frames two windows share get the mean of both predictions.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+    num_layers : int, default=2
+    dropout : float, default=0.5
+        Dropout between LSTM layers.
+    bidirectional : bool, default=True
+    window : int, default=1
+        Frames per training and prediction sequence; at most the shortest
+        recording.
+    hop : int or None, default=None
+        Frames between training windows; ``None`` = ``window``.
+    lr : float, default=1e-3
+        Adam learning rate.
+    max_epochs : int, default=40
+    batch_size : int, default=256
+        Sequences per batch.
+    standardize : bool, default=True
+        Scale features with training means and standard deviations.
+    device : str, default="cpu"
+    random_state : int or None, default=None
+        Seeds weight initialisation and batch order.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+    history_ : list of float
+        Mean training MSE per epoch.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_impression import DyadicFrames
+    >>> rng = np.random.default_rng(0)
+    >>> X = DyadicFrames([rng.normal(size=(60, 3))], [rng.normal(size=(60, 2))],
+    ...                  [0], ["e0", "e1", "e2"], ["r0", "r1"])
+    >>> model = LSTMBaseline(hidden_size=8, max_epochs=2, random_state=0)
+    >>> model.fit(X, [rng.normal(size=(60, 2))]).predict(X)[0].shape
+    (60, 2)
+    """
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hop": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, hidden_size=64, num_layers=2, dropout=0.5,
+                 bidirectional=True, window=1, hop=None, lr=1e-3, max_epochs=40,
+                 batch_size=256, standardize=True, device="cpu", random_state=None):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.window = window
+        self.hop = hop
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+
+    # -- data layout -------------------------------------------------------
+    def _layout(self, X):
+        """Global emitter/receiver arrays and per-frame row indices into them."""
+        emitter = np.concatenate([np.asarray(b) for b in X.emitter_blocks])
+        receiver = (np.concatenate([np.asarray(b) for b in X.receiver_blocks])
+                    if len(X) else np.empty((0, X.n_receiver_features), np.float32))
+        offsets = np.concatenate([[0], np.cumsum([b.shape[0]
+                                                  for b in X.emitter_blocks])])
+        erows = np.concatenate([
+            offsets[X.emitter_index[i]] + X.emitter_row_indices(i)
+            for i in range(len(X))
+        ]).astype(np.int64)
+        for name, values in (("emitter", emitter), ("receiver", receiver)):
+            if not np.isfinite(values).all():
+                raise ValueError(f"{name} features contain NaN or inf")
+        return emitter.astype(np.float32), receiver.astype(np.float32), erows
+
+    def _windows(self, counts, hop):
+        w = self.window
+        starts_all, frame_offset = [], 0
+        for i, n in enumerate(counts):
+            if n < w:
+                raise ValueError(
+                    f"recording {i} has {n} frames, fewer than window={w}"
+                )
+            starts = list(range(0, n - w + 1, hop))
+            if starts[-1] != n - w:
+                starts.append(n - w)
+            starts_all.append(frame_offset + np.asarray(starts, dtype=np.int64))
+            frame_offset += n
+        starts = np.concatenate(starts_all) if starts_all else np.empty(0, np.int64)
+        return starts[:, np.newaxis] + np.arange(w)
+
+    def _batch(self, torch, tensors, positions):
+        emitter, receiver, erows, mean, scale = tensors
+        x = torch.cat([emitter[erows[positions]], receiver[positions]], dim=-1)
+        if self.standardize:
+            x = (x - mean) / scale
+        return x
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        # lr 1e-3 and one batch per epoch on the checks' tiny data
+        tags.regressor_tags.poor_score = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train on all frames of all recordings."""
+        X, y = _fit_inputs(self, X, y)
+        if self._array_input and self.window != 1:
+            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
+                             "frames); pass DyadicFrames for window > 1")
+        if X.n_frames < 1:
+            raise ValueError("LSTMBaseline needs at least one frame")
+        emitter, receiver, erows = self._layout(X)  # validates before torch
+        windows = self._windows(X.frame_counts, self.hop or self.window)
+        from .._torch import import_torch
+
+        torch = import_torch()
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        device = torch.device(self.device)
+        n_features = X.n_features
+        counts = np.bincount(erows, minlength=emitter.shape[0]).astype(np.float64)
+        total = counts.sum()
+        e_mean = counts @ emitter / total
+        e_var = counts @ (emitter - e_mean) ** 2 / total
+        r_mean = receiver.mean(axis=0, dtype=np.float64)
+        r_var = receiver.var(axis=0, dtype=np.float64)
+        self.mean_ = np.concatenate([e_mean, r_mean]).astype(np.float32)
+        std = np.sqrt(np.concatenate([e_var, r_var]))
+        self.scale_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
+        tensors = [torch.as_tensor(a, device=device) for a in
+                   (emitter, receiver, erows, self.mean_, self.scale_)]
+        target = torch.as_tensor(np.concatenate(y).astype(np.float32), device=device)
+        windows_t = torch.as_tensor(windows, device=device)
+        from ._lstm_module import LSTMRegressorModule
+
+        self.module_ = LSTMRegressorModule(
+            n_features, target.shape[1], self.hidden_size, self.num_layers,
+            self.dropout, self.bidirectional).to(device)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        self.history_ = []
+        self.module_.train()
+        for _ in range(self.max_epochs):
+            order = torch.randperm(len(windows_t), generator=generator).to(device)
+            total_loss, seen = 0.0, 0
+            for start in range(0, len(order), self.batch_size):
+                positions = windows_t[order[start:start + self.batch_size]]
+                x = self._batch(torch, tensors, positions)
+                loss = torch.nn.functional.mse_loss(self.module_(x),
+                                                    target[positions])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total_loss += loss.item() * len(positions)
+                seen += len(positions)
+            self.history_.append(total_loss / seen)
+        self.module_.eval()
+        if not self._array_input:
+            self.n_features_in_ = n_features
+        self.n_outputs_ = int(target.shape[1])
+        return self
+
+    def predict(self, X):
+        """One ``(n_frames_i, n_outputs)`` array per recording."""
+        check_is_fitted(self)
+        X, as_array = _predict_inputs(self, X)
+        if as_array and self.window != 1:
+            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
+                             "frames); pass DyadicFrames for window > 1")
+        emitter, receiver, erows = self._layout(X)
+        counts = X.frame_counts
+        windows = self._windows(counts, self.window)
+        from .._torch import import_torch
+
+        torch = import_torch()
+        device = next(self.module_.parameters()).device
+        tensors = [torch.as_tensor(a, device=device) for a in
+                   (emitter, receiver, erows, self.mean_, self.scale_)]
+        total = torch.zeros((int(counts.sum()), self.n_outputs_), device=device)
+        seen = torch.zeros((int(counts.sum()), 1), device=device)
+        with torch.no_grad():
+            for start in range(0, len(windows), self.batch_size):
+                positions = torch.as_tensor(windows[start:start + self.batch_size],
+                                            device=device)
+                x = self._batch(torch, tensors, positions)
+                flat = positions.reshape(-1)
+                total.index_add_(0, flat, self.module_(x).reshape(len(flat), -1))
+                seen.index_add_(0, flat, torch.ones((len(flat), 1), device=device))
+        values = (total / seen).cpu().numpy().astype(np.float64)
+        return _predict_output(self, _split_rows(values, counts), as_array)

@@ -1,0 +1,405 @@
+"""Run an estimator under a named protocol and collect CCC per dimension."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from .._recording import DyadicFrames
+from ..metrics import ccc_score
+from ._protocols import (
+    LeaveGroupsOut,
+    PaperFrameSplit,
+    _select,
+    check_targets,
+    get_protocol,
+)
+
+__all__ = ["ProtocolResult", "describe_data", "evaluate_protocol"]
+
+TARGET_NAMES = ("competence", "warmth")
+
+
+def _ids(X, attr):
+    if isinstance(X, DyadicFrames):
+        return list(X.receivers if attr == "receiver" else X.stimuli)
+    return [getattr(r, attr, None) for r in X]
+
+
+def describe_data(X, y=None, name=None):
+    """Name and size of a data set, as stated in every result.
+
+    Parameters
+    ----------
+    X : sequence of Recording or DyadicFrames
+    y : sequence of ndarray, default=None
+        Targets; used for the frame count when ``X`` does not know it.
+    name : str, default=None
+
+    Returns
+    -------
+    dict
+        ``name``, ``n_recordings``, ``n_frames``, ``n_receivers``, ``n_stimuli``
+        and ``hours`` (at the recordings' frame rate, 25 Hz if unknown).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_impression import DyadicFrames
+    >>> X = DyadicFrames([np.ones((50, 2))], [np.zeros((50, 1))] * 2, [0, 0],
+    ...                  ["e0", "e1"], ["r0"], receivers=["a", "b"], stimuli=[1, 1])
+    >>> describe_data(X, name="toy")["n_frames"]
+    100
+    """
+    if isinstance(X, DyadicFrames):
+        n_frames = X.n_frames
+        rate = 25.0
+    else:
+        counts = [getattr(r, "n_frames", None) for r in X]
+        if any(c is None for c in counts) and y is not None:
+            counts = [len(t) for t in y]
+        n_frames = int(sum(c or 0 for c in counts))
+        rate = float(getattr(X[0], "frame_rate", 25.0)) if len(X) else 25.0
+    receivers = {r for r in _ids(X, "receiver") if r is not None}
+    stimuli = {s for s in _ids(X, "stimulus") if s is not None}
+    return {
+        "name": name or "unnamed",
+        "n_recordings": len(X),
+        "n_frames": int(n_frames),
+        "n_receivers": len(receivers),
+        "n_stimuli": len(stimuli),
+        "hours": round(n_frames / rate / 3600, 3),
+    }
+
+
+def _take(X, indices):
+    if isinstance(X, DyadicFrames):
+        return X.subset(indices)
+    return [X[i] for i in indices]
+
+
+def _estimator_name(estimator):
+    if isinstance(estimator, Pipeline):
+        return type(estimator.steps[-1][1]).__name__
+    return type(estimator).__name__
+
+
+def _as_2d_list(predictions, counts, n_outputs):
+    if len(predictions) != len(counts):
+        raise ValueError(f"the estimator predicted {len(predictions)} recordings, "
+                         f"expected {len(counts)}")
+    out = []
+    for i, (p, n) in enumerate(zip(predictions, counts, strict=True)):
+        p = np.asarray(p, dtype=np.float64)
+        if p.ndim == 1:
+            p = p[:, np.newaxis]
+        if p.shape != (n, n_outputs):
+            raise ValueError(
+                f"recording {i}: the estimator predicted shape {p.shape}, expected "
+                f"{(n, n_outputs)}"
+            )
+        out.append(p)
+    return out
+
+
+def _ccc(y_true, y_pred):
+    return np.asarray(
+        ccc_score(y_true, y_pred, multioutput="raw_values", average="pooled"),
+        dtype=float,
+    ).reshape(-1)
+
+
+def _named(values, names):
+    return {n: float(v) for n, v in zip(names, values, strict=True)}
+
+
+class ProtocolResult:
+    """Scores of one estimator under one protocol.
+
+    Produced by :func:`evaluate_protocol`. Every number comes with the protocol, the
+    data description and the seed that produced it.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"paper"``, ``"receivers"`` or ``"stimuli"``.
+    protocol_description : str
+    estimator : str
+        Class name of the (final) estimator.
+    data : dict
+        See :func:`describe_data`.
+    random_state : int or None
+    target_names : tuple of str
+    ccc : dict
+        CCC per dimension over all pooled test frames (every test frame of every
+        fold; for the paper protocol the test part).
+    fold_ccc : list of dict
+        CCC per dimension of each fold's test frames.
+    valid_ccc : dict or None
+        Paper protocol only: CCC on the valid part.
+    receiver_ccc : dict
+        Receiver id to ``{dimension: CCC, "n_frames": int}`` over that receiver's
+        test frames.
+    folds : list of dict
+        Per fold: recordings and frames in train and test, fit and predict seconds.
+    wall_time : float
+        Seconds for the whole evaluation.
+    predictions : list of ndarray or None
+        Per recording of the input, its test-frame predictions (``None`` if it was
+        never tested).
+    frame_indices : list of ndarray or None
+        Per recording, which frames ``predictions`` covers (``None`` = all of them,
+        the grouped protocols; the test frames for the paper protocol).
+    estimators : list or None
+        The fitted estimators, one per fold, when ``return_estimators=True``.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def to_dict(self):
+        """JSON-ready dictionary of everything but predictions and estimators."""
+        return {
+            "protocol": self.protocol,
+            "protocol_description": self.protocol_description,
+            "estimator": self.estimator,
+            "data": dict(self.data),
+            "random_state": self.random_state,
+            "target_names": list(self.target_names),
+            "ccc": dict(self.ccc),
+            "ccc_fold_mean": dict(self.ccc_fold_mean),
+            "valid_ccc": None if self.valid_ccc is None else dict(self.valid_ccc),
+            "fold_ccc": [dict(f) for f in self.fold_ccc],
+            "receiver_ccc": {str(k): dict(v) for k, v in self.receiver_ccc.items()},
+            "folds": [dict(f) for f in self.folds],
+            "wall_time": self.wall_time,
+        }
+
+    def to_json(self, **kwargs):
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def to_markdown(self):
+        """Markdown summary: protocol, data, seed, pooled and per-fold CCC."""
+        names = self.target_names
+        d = self.data
+        lines = [
+            f"**{self.estimator}**, protocol `{self.protocol}`: "
+            f"{self.protocol_description}.",
+            "",
+            f"Data: {d['name']}, {d['n_recordings']} recordings, {d['n_frames']} "
+            f"frames ({d['hours']} h), {d['n_receivers']} receivers, "
+            f"{d['n_stimuli']} stimuli. Seed: {self.random_state}. "
+            f"Wall time: {self.wall_time:.1f} s.",
+            "",
+            "| part | " + " | ".join(names) + " |",
+            "| --- |" + " --- |" * len(names),
+        ]
+        for i, fold in enumerate(self.fold_ccc):
+            lines.append(f"| fold {i + 1} | "
+                         + " | ".join(f"{fold[n]:.3f}" for n in names) + " |")
+        if self.valid_ccc is not None:
+            lines.append("| valid | " + " | ".join(
+                f"{self.valid_ccc[n]:.3f}" for n in names) + " |")
+        lines.append("| pooled test | " + " | ".join(
+            f"{self.ccc[n]:.3f}" for n in names) + " |")
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self):
+        scores = ", ".join(f"{k}={v:.3f}" for k, v in self.ccc.items())
+        return (f"ProtocolResult(estimator={self.estimator!r}, "
+                f"protocol={self.protocol!r}, {scores})")
+
+
+def _log(verbose, message):
+    if verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
+                      random_state=0, test_size=0.1, valid_size=0.1,
+                      data_name=None, target_names=None, return_estimators=False,
+                      verbose=0):
+    """Fit and score an estimator under a named protocol.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted per fold on a clone. For the grouped protocols any estimator whose
+        ``predict`` returns one ``(n_frames_i, n_outputs)`` array per recording of
+        ``X`` (a whole pipeline from recordings, or a regressor on DyadicFrames).
+        For ``"paper"``, either an estimator on
+        :class:`~sklearn_impression.DyadicFrames` with ``X`` a DyadicFrames, or a
+        :class:`~sklearn.pipeline.Pipeline` whose last step takes DyadicFrames: its
+        earlier steps (resampling, concatenation: per-recording transforms that
+        learn nothing across recordings) are fitted and applied to all recordings
+        once, then the frames are split.
+    X : sequence of Recording or DyadicFrames
+    y : sequence of ndarray of shape (n_frames_i, n_outputs)
+    protocol : {"paper", "receivers", "stimuli"} or protocol object, \
+default="receivers"
+    n_splits : int, default=5
+        Folds of the grouped protocols.
+    random_state : int or None, default=0
+        Seed of the paper protocol's shuffle; also recorded in the result. The
+        estimator's own seed is its ``random_state`` parameter.
+    test_size, valid_size : float, default=0.1
+        Paper protocol fractions.
+    data_name : str, default=None
+        Name stated in the result.
+    target_names : sequence of str, default=None
+        Names of the outputs; ``("competence", "warmth")`` for two outputs.
+    return_estimators : bool, default=False
+        Keep the fitted estimator of each fold in ``result.estimators``.
+    verbose : int, default=0
+        Print one progress line per fold to stderr.
+
+    Returns
+    -------
+    ProtocolResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_impression import DyadicFrames
+    >>> from sklearn_impression.experiments import ConstantPredictor
+    >>> rng = np.random.default_rng(0)
+    >>> X = DyadicFrames([rng.normal(size=(40, 2))], [rng.normal(size=(40, 1))] * 4,
+    ...                  [0] * 4, ["e0", "e1"], ["r0"], receivers=list("abcd"),
+    ...                  stimuli=[0] * 4)
+    >>> y = [rng.normal(size=(40, 2)) for _ in range(4)]
+    >>> result = evaluate_protocol(ConstantPredictor(), X, y, "receivers", n_splits=2)
+    >>> result.protocol, result.fold_ccc[0]
+    ('receivers', {'competence': 0.0, 'warmth': 0.0})
+    >>> sorted(result.receiver_ccc)
+    ['a', 'b', 'c', 'd']
+    """
+    start = time.perf_counter()
+    proto = get_protocol(protocol, n_splits, test_size=test_size,
+                         valid_size=valid_size, random_state=random_state)
+    y = check_targets(X, y)
+    n_outputs = y[0].shape[1] if y else 0
+    if target_names is None:
+        target_names = (TARGET_NAMES if n_outputs == 2
+                        else tuple(f"output_{k}" for k in range(n_outputs)))
+    target_names = tuple(target_names)
+    if len(target_names) != n_outputs:
+        raise ValueError(f"{len(target_names)} target names for {n_outputs} outputs")
+    data = describe_data(X, y, data_name)
+    receivers = _ids(X, "receiver")
+    predictions = [None] * len(X)
+    frame_indices = [None] * len(X)
+    folds, fold_ccc, estimators = [], [], []
+    valid_ccc = None
+
+    if isinstance(proto, PaperFrameSplit):
+        frames, final = _paper_inputs(estimator, X, y)
+        masks = proto.frame_masks(frames.frame_counts)
+        (Xtr, ytr), (Xva, yva), (Xte, yte) = (_select(frames, y, m) for m in masks)
+        t0 = time.perf_counter()
+        model = clone(final).fit(Xtr, ytr)
+        fit_time = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pred = _as_2d_list(model.predict(Xte), Xte.frame_counts, n_outputs)
+        predict_time = time.perf_counter() - t0
+        if len(Xva):
+            pva = _as_2d_list(model.predict(Xva), Xva.frame_counts, n_outputs)
+            valid_ccc = _named(_ccc(yva, pva), target_names)
+        tested = [i for i, m in enumerate(masks[2]) if m.any()]
+        for i, p in zip(tested, pred, strict=True):
+            predictions[i] = p
+            frame_indices[i] = np.flatnonzero(masks[2][i])
+        fold_ccc.append(_named(_ccc(yte, pred), target_names))
+        folds.append({
+            "n_train_recordings": len(Xtr), "n_train_frames": Xtr.n_frames,
+            "n_valid_frames": Xva.n_frames if len(Xva) else 0,
+            "n_test_recordings": len(Xte), "n_test_frames": Xte.n_frames,
+            "fit_time": round(fit_time, 3), "predict_time": round(predict_time, 3),
+        })
+        if return_estimators:
+            estimators.append(model)
+        _log(verbose, f"[paper] fit {fit_time:.1f} s, test CCC "
+             + ", ".join(f"{k} {v:.3f}" for k, v in fold_ccc[-1].items()))
+    elif isinstance(proto, LeaveGroupsOut):
+        splits = list(proto.split(X))
+        for k, (train, test) in enumerate(splits):
+            t0 = time.perf_counter()
+            model = clone(estimator).fit(_take(X, train), [y[i] for i in train])
+            fit_time = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            Xte = _take(X, test)
+            counts = [y[i].shape[0] for i in test]
+            pred = _as_2d_list(model.predict(Xte), counts, n_outputs)
+            predict_time = time.perf_counter() - t0
+            for i, p in zip(test, pred, strict=True):
+                predictions[i] = p
+            fold_ccc.append(_named(_ccc([y[i] for i in test], pred), target_names))
+            folds.append({
+                "n_train_recordings": len(train),
+                "n_train_frames": int(sum(y[i].shape[0] for i in train)),
+                "n_test_recordings": len(test),
+                "n_test_frames": int(sum(counts)),
+                "fit_time": round(fit_time, 3),
+                "predict_time": round(predict_time, 3),
+            })
+            if return_estimators:
+                estimators.append(model)
+            _log(verbose, f"[{proto.name}] fold {k + 1}/{len(splits)}: fit "
+                 f"{fit_time:.1f} s, CCC " + ", ".join(
+                     f"{n} {v:.3f}" for n, v in fold_ccc[-1].items()))
+    else:  # pragma: no cover - get_protocol only returns the two kinds
+        raise TypeError(f"unsupported protocol {proto!r}")
+
+    tested = [i for i, p in enumerate(predictions) if p is not None]
+    y_test = [_target_part(y[i], frame_indices[i]) for i in tested]
+    y_pred = [predictions[i] for i in tested]
+    pooled = _named(_ccc(y_test, y_pred), target_names)
+    receiver_ccc = {}
+    for r in dict.fromkeys(receivers[i] for i in tested):
+        idx = [j for j, i in enumerate(tested) if receivers[i] == r]
+        scores = _named(_ccc([y_test[j] for j in idx], [y_pred[j] for j in idx]),
+                        target_names)
+        scores["n_frames"] = int(sum(y_test[j].shape[0] for j in idx))
+        receiver_ccc[r] = scores
+    return ProtocolResult(
+        protocol=proto.name,
+        protocol_description=proto.description,
+        estimator=_estimator_name(estimator),
+        data=data,
+        random_state=random_state,
+        target_names=target_names,
+        ccc=pooled,
+        ccc_fold_mean={n: float(np.mean([f[n] for f in fold_ccc]))
+                       for n in target_names},
+        fold_ccc=fold_ccc,
+        valid_ccc=valid_ccc,
+        receiver_ccc=receiver_ccc,
+        folds=folds,
+        wall_time=round(time.perf_counter() - start, 3),
+        predictions=predictions,
+        frame_indices=frame_indices,
+        estimators=estimators if return_estimators else None,
+    )
+
+
+def _target_part(target, indices):
+    return target if indices is None else target[indices]
+
+
+def _paper_inputs(estimator, X, y):
+    if isinstance(X, DyadicFrames):
+        return X, estimator
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        frames = clone(estimator[:-1]).fit_transform(X, y)
+        if isinstance(frames, DyadicFrames):
+            return frames, estimator.steps[-1][1]
+    raise TypeError(
+        "the paper protocol splits label-rate frames: pass X as DyadicFrames, or a "
+        "Pipeline whose steps before the last turn the recordings into DyadicFrames "
+        f"(got {type(estimator).__name__} on {type(X).__name__})"
+    )

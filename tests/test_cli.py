@@ -1,0 +1,162 @@
+"""The ``sklearn-impression`` command, run in-process through ``main``."""
+
+import csv
+import json
+
+import pytest
+
+from sklearn_impression.cli import build_parser, main
+
+TINY = ["--n-receivers", "3", "--n-stimuli", "2", "--duration", "4"]
+
+
+def _one_error_line(capsys, code):
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sklearn-impression: error: ")
+    return lines[0]
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "ablation", "train", "evaluate", "predict"):
+        assert command in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: COMMAND"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["demo", "--epochs", "0"], "expected an integer >= 1, got 0"),
+    (["ablation", "--protocol", "frames"], "invalid choice: 'frames'"),
+    (["train", "--duration", "-3"], "expected a number > 0"),
+    (["evaluate"], "the following arguments are required: --model"),
+])
+def test_argument_errors_are_one_line(capsys, argv, message):
+    line = _one_error_line(capsys, main(argv))
+    assert message in line
+
+
+def test_bad_data_path_is_one_line(capsys, tmp_path):
+    line = _one_error_line(capsys, main(["train", "--data", str(tmp_path / "nope")]))
+    assert "no such folder" in line
+
+
+def test_bad_model_file_is_one_line(capsys, tmp_path):
+    line = _one_error_line(capsys, main(["predict", "--model",
+                                         str(tmp_path / "missing.joblib")]))
+    assert "no such file" in line
+    junk = tmp_path / "junk.joblib"
+    junk.write_text("not a model")
+    line = _one_error_line(capsys, main(["evaluate", "--model", str(junk)]))
+    assert "not a saved model" in line
+
+
+def test_unknown_ablation_row_is_one_line(capsys):
+    line = _one_error_line(capsys, main(["ablation", *TINY, "--rows", "full,nope",
+                                         "--quiet"]))
+    assert "unknown ablation row 'nope'" in line
+
+
+def test_train_evaluate_predict(capsys, tmp_path):
+    model_dir = tmp_path / "model"
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", "--out",
+                 str(model_dir)]) == 0
+    model = model_dir / "model.joblib"
+    assert model.is_file()
+    report = json.loads((model_dir / "train.json").read_text())
+    assert report["seed"] == 0 and report["protocol"] == "none"
+    capsys.readouterr()
+
+    assert main(["evaluate", "--model", str(model), *TINY, "--seed", "1",
+                 "--out", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "| all frames |" in out and "receiver 2" in out
+    scores = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert set(scores["ccc"]) == {"competence", "warmth"}
+    assert scores["data"]["n_recordings"] == 6
+
+    pred_dir = tmp_path / "pred"
+    assert main(["predict", "--model", str(model), *TINY, "--out",
+                 str(pred_dir)]) == 0
+    files = sorted(pred_dir.glob("*.csv"))
+    assert len(files) == 6
+    assert files[0].name == "receiver-0_stimulus-0.csv"
+    with open(files[0]) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["frame", "time", "competence", "warmth"]
+    assert len(rows) == 1 + 100 and rows[2][1] == "0.0400"
+
+
+def test_train_with_protocol_reports_it(tmp_path, capsys):
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", "--protocol",
+                 "stimuli", "--n-splits", "2", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "train.json").read_text())
+    assert report["evaluation"]["protocol"] == "stimuli"
+    assert "leave-stimuli-out" in (tmp_path / "train.md").read_text()
+
+
+def test_ablation_writes_reports(tmp_path, capsys):
+    assert main(["ablation", *TINY, "--epochs", "1", "--rows", "ridge,constant",
+                 "--protocol", "paper", "--quiet", "--out", str(tmp_path)]) == 0
+    payload = json.loads((tmp_path / "ablation.json").read_text())
+    assert [r["key"] for r in payload["rows"]] == ["full", "ridge", "constant"]
+    assert payload["protocol"] == "paper" and payload["seed"] == 0
+    assert "| Ridge |" in capsys.readouterr().out
+
+
+def test_demo_writes_report_and_plots(tmp_path, capsys):
+    assert main(["demo", *TINY, "--epochs", "1", "--n-splits", "3", "--quiet",
+                 "--out", str(tmp_path)]) == 0
+    for name in ("demo.json", "demo.md", "loss_trends.png", "traces.png",
+                 "receiver_ccc.png"):
+        assert (tmp_path / name).is_file(), name
+    report = json.loads((tmp_path / "demo.json").read_text())
+    assert [row["model"] for row in report["table"]] == [
+        "CrossDomainRegressor", "Ridge", "Constant",
+        "Oracle (noise-free impression)"]
+    assert set(report["protocols"]) == {"paper", "receivers"}
+    assert report["data"]["n_recordings"] == 6 and report["seed"] == 0
+    out = capsys.readouterr().out
+    assert "| CrossDomainRegressor |" in out and "paper competence" in out
+
+
+def test_parser_defaults():
+    args = build_parser().parse_args(["ablation"])
+    assert (args.data, args.protocol, args.epochs, args.seed) == (
+        "synthetic", "receivers", 40, 0)
+
+
+def test_released_layout_data(tmp_path, capsys):
+    from sklearn_impression import Resampler, make_impression, write_impression
+
+    data = make_impression(2, 2, 4, random_state=0)
+    write_impression(tmp_path / "feats", Resampler().fit_transform(data.recordings),
+                     data.targets)
+    assert main(["ablation", "--data", str(tmp_path / "feats"), "--rows",
+                 "ridge", "--protocol", "paper", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path / "out")]) == 0
+    payload = json.loads((tmp_path / "out" / "ablation.json").read_text())
+    assert payload["data"]["n_receivers"] == 2
+    assert payload["data"]["name"].startswith("released features")
+    corrupt = tmp_path / "feats" / "labels" / "0.csv"
+    corrupt.write_text("competence,warmth\n1,oops\n")
+    line = _one_error_line(capsys, main(["ablation", "--data",
+                                         str(tmp_path / "feats"), "--quiet"]))
+    assert "0.csv" in line
+
+
+def test_threads_option_is_restored(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert main(["ablation", *TINY, "--threads", "1", "--rows", "nope"]) == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

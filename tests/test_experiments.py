@@ -1,0 +1,171 @@
+"""Ablation table, baselines, reports and plots."""
+
+import json
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_impression import ModalityConcatenator, Resampler, make_impression
+from sklearn_impression.experiments import (
+    ABLATION_ROWS,
+    ConstantPredictor,
+    LSTMBaseline,
+    RidgeBaseline,
+    ablation_rows,
+    markdown_table,
+    plot_loss_trends,
+    plot_receiver_ccc,
+    plot_traces,
+    run_ablation,
+    write_report,
+)
+from sklearn_impression.model_selection import paper_split
+
+TINY_NET = {"hidden_size": 4, "num_layers": 1, "num_heads": 2, "fc_size": 4,
+            "batch_size": 64}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_impression(4, 2, 6, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def frames(data):
+    return ModalityConcatenator().fit_transform(Resampler().fit_transform(
+        data.recordings))
+
+
+def test_ridge_baseline_matches_sklearn_on_materialised_frames(frames, data):
+    train, _, test = paper_split(frames, data.targets, random_state=0)
+    ours = RidgeBaseline(alpha=3.0).fit(*train)
+    X_train = train[0].to_frames().astype(np.float64)
+    X_test = test[0].to_frames().astype(np.float64)
+    ref = make_pipeline(StandardScaler(), Ridge(alpha=3.0)).fit(
+        X_train, np.concatenate(train[1]))
+    np.testing.assert_allclose(np.concatenate(ours.predict(test[0])),
+                               ref.predict(X_test), rtol=1e-6, atol=1e-8)
+    # the plain 2-D array path gives the same model
+    flat = RidgeBaseline(alpha=3.0).fit(X_train, np.concatenate(train[1]))
+    np.testing.assert_allclose(flat.predict(X_test), ref.predict(X_test),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_baselines_reject_bad_input(frames, data):
+    targets = list(data.targets)
+    targets[2] = targets[2][:10]
+    with pytest.raises(ValueError, match=r"recording 2 \(receiver=1, "
+                                         r"stimulus=0\): targets of shape"):
+        RidgeBaseline().fit(frames, targets)
+    model = RidgeBaseline().fit(frames, data.targets)
+    smaller = ModalityConcatenator(exclude=["receiver.physio"]).fit_transform(
+        Resampler().fit_transform(data.recordings))
+    with pytest.raises(ValueError, match="features, RidgeBaseline was fitted with"):
+        model.predict(smaller)
+    with pytest.raises(ValueError, match="alpha"):
+        RidgeBaseline(alpha=-1).fit(frames, data.targets)
+
+
+def test_constant_predictor(frames, data):
+    model = ConstantPredictor().fit(frames, data.targets)
+    np.testing.assert_allclose(model.constant_,
+                               np.concatenate(data.targets).mean(axis=0))
+    pred = model.predict(frames)
+    assert [p.shape for p in pred] == [t.shape for t in data.targets]
+    assert model.predict(data.recordings)[0].shape == data.targets[0].shape
+
+
+def test_lstm_baseline_windows_cover_every_frame(frames, data):
+    model = LSTMBaseline(hidden_size=4, num_layers=1, window=16, hop=8,
+                         max_epochs=2, random_state=0).fit(frames, data.targets)
+    pred = model.predict(frames)
+    assert [p.shape for p in pred] == [t.shape for t in data.targets]
+    assert all(np.isfinite(p).all() for p in pred) and len(model.history_) == 2
+    again = LSTMBaseline(hidden_size=4, num_layers=1, window=16, hop=8,
+                         max_epochs=2, random_state=0).fit(frames, data.targets)
+    np.testing.assert_allclose(np.concatenate(again.predict(frames)),
+                               np.concatenate(pred), atol=1e-6)
+
+
+def test_lstm_baseline_pickles_and_validates(frames, data, tmp_path):
+    model = LSTMBaseline(hidden_size=4, num_layers=1, max_epochs=1,
+                         random_state=0).fit(frames, data.targets)
+    joblib.dump(model, tmp_path / "lstm.joblib")
+    loaded = joblib.load(tmp_path / "lstm.joblib")
+    np.testing.assert_allclose(np.concatenate(loaded.predict(frames)),
+                               np.concatenate(model.predict(frames)))
+    with pytest.raises(ValueError, match="fewer than window=1000"):
+        LSTMBaseline(window=1000).fit(frames, data.targets)
+    with pytest.raises(ValueError, match="window"):
+        LSTMBaseline(window=0).fit(frames, data.targets)
+
+
+def test_ablation_rows():
+    assert ABLATION_ROWS[:5] == ("full", "no_inter", "no_intra", "no_kd", "no_se")
+    assert len(ABLATION_ROWS) == 5 + 6 + 3
+    rows = ablation_rows(["receiver.eye", "emitter.audio", "emitter.extra"])
+    assert list(rows)[5:8] == ["no_emitter.audio", "no_receiver.eye",
+                               "no_emitter.extra"]
+    assert rows["no_receiver.eye"] == "(-) eye (R)"
+    assert rows["no_emitter.extra"] == "(-) emitter.extra"
+
+
+def test_run_ablation_tiny(data, tmp_path):
+    result = run_ablation(data, protocol="receivers", n_splits=2, epochs=1, seed=0,
+                          rows=["no_kd", "no_receiver.physio", "ridge",
+                                "constant"],
+                          model_params=TINY_NET, data_name="tiny")
+    keys = [r["key"] for r in result.rows]
+    assert keys == ["full", "no_kd", "no_receiver.physio", "ridge", "constant"]
+    full = result.rows[0]
+    assert full["delta_competence"] is None
+    for row in result.rows[1:]:
+        assert row["delta_warmth"] == pytest.approx(row["warmth"] - full["warmth"])
+    assert result.protocol == "receivers" and result.epochs == 1
+    assert result.data["name"] == "tiny" and result.data["n_recordings"] == 8
+    markdown = result.to_markdown()
+    assert "(-) physio (R)" in markdown and "Seed: 0; epochs: 1" in markdown
+    paths = write_report(result, tmp_path, "ablation")
+    payload = json.loads(paths["json"].read_text())
+    assert payload["rows"][3]["label"] == "Ridge"
+    assert "results" not in payload
+    assert paths["markdown"].read_text() == markdown
+
+
+def test_run_ablation_errors(data):
+    with pytest.raises(ValueError, match="unknown ablation row 'no_foo'"):
+        run_ablation(data, rows=["no_foo"])
+    two = make_impression(2, 1, 4, receiver_channels={"eye": 2, "face": 3},
+                          random_state=0)
+    with pytest.raises(ValueError, match="unknown ablation row 'no_receiver.physio'"):
+        run_ablation(two, rows=["no_receiver.physio"])
+
+
+def test_plots_write_pngs(tmp_path):
+    history = [{"train_kd": 1.0 / e, "valid_kd": 1.1 / e, "train_se": 0.5 / e,
+                "valid_se": 0.6 / e} for e in range(1, 4)]
+    plot_loss_trends(history, path=tmp_path / "loss.png")
+    with pytest.raises(ValueError, match="no 'train_foo' or 'valid_foo'"):
+        plot_loss_trends(history, losses=("foo",))
+    y = [np.zeros((30, 2)), np.ones((20, 2))]
+    fig = plot_traces(y, y, labels=["a", "b"], path=tmp_path / "traces.png")
+    assert len(fig.axes) == 4
+    plot_receiver_ccc({0: {"competence": 0.3, "warmth": 0.1},
+                       1: {"competence": -0.1, "warmth": 0.2}},
+                      path=tmp_path / "receivers.png")
+    for name in ("loss.png", "traces.png", "receivers.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_markdown_table_and_report_dict(tmp_path):
+    table = markdown_table(["a", "b"], [["x", 1.23456]], digits=2)
+    assert table.splitlines()[-1] == "| x | 1.23 |"
+    paths = write_report({"seed": 1, "value": np.float32(0.5), "nan": float("nan"),
+                          "markdown": "# hi\n"}, tmp_path / "sub", "r")
+    assert json.loads(paths["json"].read_text()) == {"seed": 1, "value": 0.5,
+                                                     "nan": None}
+    assert paths["markdown"].read_text() == "# hi\n"
