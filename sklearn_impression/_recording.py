@@ -136,10 +136,15 @@ class Stream:
             channels = tuple(f"ch{i}" for i in range(values.shape[1]))
         else:
             channels = tuple(str(c) for c in channels)
+        if values.shape[1] == 0:
+            raise ValueError(f"stream: has no channels (shape {values.shape})")
         if len(channels) != values.shape[1]:
             raise ValueError(
                 f"stream: {len(channels)} channel names for {values.shape[1]} channels"
             )
+        if len(set(channels)) != len(channels):
+            duplicate = next(c for c in channels if channels.count(c) > 1)
+            raise ValueError(f"stream: duplicate channel name {duplicate!r}")
         object.__setattr__(self, "values", _readonly(values))
         object.__setattr__(self, "rate", rate)
         object.__setattr__(self, "channels", channels)

@@ -1,0 +1,230 @@
+"""The skorch layer: :class:`CrossDomainNet` and its history callbacks.
+
+:class:`CrossDomainNet` is a :class:`skorch.NeuralNetRegressor` whose ``get_loss``
+adds the knowledge-distillation and similarity-enhancement terms to the task loss.
+Each term's batch value is accumulated on the device (no extra synchronisation per
+batch) and :class:`LossTerms` writes the epoch averages ``train_task``,
+``train_kd``, ``train_se`` (and ``valid_*``) into ``net.history``; :class:`ValidCCC`
+adds the validation CCC of each output; :class:`FiniteLossGuard` stops a diverging
+run with an error naming the epoch and the loss term.
+"""
+
+import math
+from collections.abc import Mapping
+
+from skorch import NeuralNetRegressor
+from skorch.callbacks import Callback
+from skorch.dataset import get_len
+from skorch.utils import to_tensor
+
+from ._torch import import_torch
+from .nn import ccc_per_output, kd_loss, se_loss, task_loss
+
+torch = import_torch()
+
+__all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS"]
+
+#: Loss terms logged per epoch, in the order they are accumulated.
+TERMS = ("task", "kd", "se")
+
+
+class CrossDomainNet(NeuralNetRegressor):
+    """skorch regressor for :class:`~sklearn_impression.nn.CrossDomainModule`.
+
+    The module returns ``(y_pred, representations)``; the loss is
+    ``task + kd_weight * KD + se_weight * SE`` (paper eq. 11). A term whose weight is
+    0 is computed without gradient and logged but not back-propagated (the paper's
+    ablation). Prediction (``forward``/``predict``) returns ``y_pred`` only.
+
+    Parameters
+    ----------
+    module : torch module class or instance
+    kd_weight, se_weight : float, default=1.0
+    se_softmax_axis : {"feature", "batch"}, default="feature"
+        See :func:`sklearn_impression.nn.se_loss`.
+    task_loss : {"mse", "ccc"}, default="mse"
+    amp : bool, default=False
+        Run the forward pass under ``torch.autocast`` with bfloat16.
+    **kwargs
+        Everything :class:`skorch.NeuralNetRegressor` accepts.
+    """
+
+    #: Keep batch losses on the device until the epoch ends (None: on CUDA only).
+    _sync_free_epochs = None
+
+    def __init__(self, module, *args, kd_weight=1.0, se_weight=1.0,
+                 se_softmax_axis="feature", task_loss="mse", amp=False, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.kd_weight = kd_weight
+        self.se_weight = se_weight
+        self.se_softmax_axis = se_softmax_axis
+        self.task_loss = task_loss
+        self.amp = amp
+
+    def infer(self, x, **fit_params):
+        if not self.amp:
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=torch.bfloat16):
+            return super().infer(x, **fit_params)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, without a host-device sync per batch on CUDA.
+
+        skorch calls ``loss.item()`` after every batch, which makes the CPU wait for
+        the GPU. On a CUDA device (without progress bar) the batch losses stay on
+        the device and are written to the history in one transfer at the end of the
+        epoch; :class:`FiniteLossGuard` then checks them per epoch. On CPU skorch's
+        loop runs unchanged.
+        """
+        sync_free = self._sync_free_epochs
+        if sync_free is None:
+            sync_free = torch.device(self.device).type != "cpu"
+        if iterator is None or not sync_free or self.verbose:
+            return super().run_single_epoch(iterator, training, prefix, step_fn,
+                                            **fit_params)
+        pending = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            loss = step["loss"].detach()
+            self.history.record_batch(prefix + "_loss", loss)
+            pending.append((self.history[-1]["batches"][-1], loss))
+            self.history.record_batch(prefix + "_batch_size", get_len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if pending:
+            values = torch.stack([loss for _, loss in pending]).tolist()
+            for (row, _), value in zip(pending, values, strict=True):
+                row[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(pending))
+
+    def evaluation_step(self, batch, training=False):
+        return super().evaluation_step(batch, training=training)[0]
+
+    def _term(self, weight, fn, *args, **kwargs):
+        if weight:
+            return fn(*args, **kwargs)
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_hat, reps = y_pred
+        mask = X.get("mask") if isinstance(X, Mapping) else None
+        y_true = to_tensor(y_true, device=self.device)
+        task = task_loss(y_hat, y_true, mask, kind=self.task_loss)
+        kd = self._term(self.kd_weight, kd_loss, reps[0], reps[1], mask)
+        se = self._term(self.se_weight, se_loss, *reps, mask=mask,
+                        axis=self.se_softmax_axis)
+        loss = task
+        if self.kd_weight:
+            loss = loss + self.kd_weight * kd
+        if self.se_weight:
+            loss = loss + self.se_weight * se
+        terms = torch.stack([task, kd, se]).detach()
+        self.last_terms_ = terms
+        sums = getattr(self, "term_sums_", None)
+        if sums is not None:
+            n = y_hat.shape[0]
+            key = "train" if training else "valid"
+            total, count = sums.get(key, (0.0, 0))
+            sums[key] = (terms * n + total, count + n)
+        return loss
+
+
+class LossTerms(Callback):
+    """Record the epoch mean of each loss term: ``train_task``, ``valid_kd``, ...
+
+    Means are weighted by batch size, like skorch's ``train_loss``.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.term_sums_ = {}
+
+    def on_epoch_end(self, net, **kwargs):
+        sums = getattr(net, "term_sums_", None) or {}
+        for prefix, (total, count) in sums.items():
+            values = (total / max(count, 1)).tolist()
+            for name, value in zip(TERMS, values, strict=True):
+                net.history.record(f"{prefix}_{name}", value)
+        net.term_sums_ = None
+
+    def on_train_end(self, net, **kwargs):
+        net.term_sums_ = None
+        net.last_terms_ = None
+
+
+class ValidCCC(Callback):
+    """Record the validation CCC of each output (``valid_ccc_0``, ...) and its mean.
+
+    Computed over all validation frames of the epoch (padding excluded); CCC is
+    unchanged by the internal target standardisation.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.preds_, self.trues_ = [], []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None or batch is None or batch[1] is None:
+            return
+        x, y_true = batch
+        y_hat = y_pred[0].detach().float()
+        mask = x.get("mask") if isinstance(x, Mapping) else None
+        if mask is None:
+            y_hat, y_true = y_hat.reshape(-1, y_hat.shape[-1]), y_true.reshape(
+                -1, y_true.shape[-1])
+        else:
+            y_hat, y_true = y_hat[mask], y_true[mask]
+        self.preds_.append(y_hat)
+        self.trues_.append(y_true.float())
+
+    def on_epoch_end(self, net, **kwargs):
+        if not getattr(self, "preds_", None):
+            return
+        ccc = ccc_per_output(torch.cat(self.preds_), torch.cat(self.trues_)).tolist()
+        for i, value in enumerate(ccc):
+            net.history.record(f"valid_ccc_{i}", value)
+        net.history.record("valid_ccc", sum(ccc) / len(ccc))
+        self.preds_, self.trues_ = [], []
+
+    def on_train_end(self, net, **kwargs):
+        self.preds_, self.trues_ = [], []
+
+
+class FiniteLossGuard(Callback):
+    """Stop training when a loss is NaN or infinite.
+
+    Raises :class:`FloatingPointError` naming the epoch and the non-finite loss
+    term(s), instead of letting a diverged run return NaN predictions. On CPU the
+    check runs after every batch (and names it); on CUDA, where batch losses are
+    read once per epoch, after every epoch.
+    """
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        prefix = "train" if training else "valid"
+        loss = net.history[-1, "batches", -1, f"{prefix}_loss"]
+        if not isinstance(loss, float) or math.isfinite(loss):
+            return
+        terms = getattr(net, "last_terms_", None)
+        values = terms.tolist() if terms is not None else [loss] * len(TERMS)
+        batch_no = len(net.history[-1, "batches"])
+        self._raise(net, prefix, dict(zip(TERMS, values, strict=True)),
+                    f", batch {batch_no}")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for prefix in ("train", "valid"):
+            loss = row.get(f"{prefix}_loss")
+            if loss is None or math.isfinite(loss):
+                continue
+            values = {name: row.get(f"{prefix}_{name}", loss) for name in TERMS}
+            self._raise(net, prefix, values, "")
+
+    @staticmethod
+    def _raise(net, prefix, values, where):
+        bad = [f"{name}={value}" for name, value in values.items()
+               if not math.isfinite(value)]
+        detail = ", ".join(bad) if bad else "loss"
+        raise FloatingPointError(
+            f"{prefix} loss diverged in epoch {len(net.history)}{where}: non-finite "
+            f"{detail}. Lower lr, set grad_clip, or check the input scaling."
+        )

@@ -1,0 +1,156 @@
+"""The cross-domain network of Li & Lai (2022), paper section 4.
+
+One bidirectional LSTM per domain, multi-head intra- and inter-attention, fusion by
+concatenation and a small fully connected head with one output unit per target.
+"""
+
+from .._torch import import_torch
+
+torch = import_torch()
+nn = torch.nn
+F = torch.nn.functional
+
+__all__ = ["CrossDomainModule", "REPRESENTATIONS"]
+
+#: Names of the four attention outputs, in the order the module returns them.
+REPRESENTATIONS = ("emitter", "receiver", "emitter_to_receiver", "receiver_to_emitter")
+
+
+class CrossDomainModule(nn.Module):
+    """Cross-domain attention network over emitter and receiver frames.
+
+    ``forward(emitter, receiver, mask=None)`` takes ``(batch, time, n_features)``
+    tensors of one domain each and returns ``(y_pred, representations)``:
+
+    * ``y_pred`` of shape ``(batch, time, n_outputs)``: one prediction per time step
+      (with ``time == 1`` this is the paper's frame-level model);
+    * ``representations``: the tuple ``(H^e, H^r, H^{e->r}, H^{r->e})``, each of
+      shape ``(batch, time, 2 * hidden_size)``, where ``H^e = Attn(e, e, e)``,
+      ``H^r = Attn(r, r, r)``, ``H^{e->r} = Attn(e, r, r)`` (emitter queries,
+      receiver keys and values) and ``H^{r->e} = Attn(r, e, e)``.
+
+    The representations enabled by ``intra`` and ``inter`` are concatenated on the
+    feature axis at every time step and fed to ``Linear(fc_size)``-ReLU-Dropout-
+    ``Linear(n_outputs)``. Disabled ones are left out of the concatenation only: they
+    are still computed, so the KD and SE losses can be computed and logged
+    (paper section 5.2, "removed from concatenation").
+
+    The released code concatenates the four along the sequence axis and mean-pools
+    them (a ``Linear(128, 16)`` head); here they are concatenated along the feature
+    axis as the paper's text and figure say, which keeps one output per time step for
+    ``window > 1``.
+
+    Parameters
+    ----------
+    n_emitter_features, n_receiver_features : int
+        Input widths ``n_e`` and ``n_r`` (412 and 68 in the paper).
+    n_outputs : int, default=2
+        Output units (competence and warmth).
+    hidden_size : int, default=64
+        LSTM hidden size per direction; the attention width is ``2 * hidden_size``.
+    num_layers : int, default=2
+    lstm_dropout : float, default=0.5
+        Dropout between LSTM layers (ignored with one layer).
+    num_heads : int, default=16
+        Attention heads; must divide ``2 * hidden_size``.
+    fc_size : int, default=16
+    dropout : float, default=0.5
+        Dropout after the ReLU of the head.
+    intra, inter : bool, default=True
+        Put the intra- / inter-attention outputs into the concatenation.
+    shared_attention : bool, default=True
+        One attention module for all four calls, as in the released code; ``False``
+        gives each call its own parameters.
+    single_step_shortcut : bool, default=True
+        With a single time step the attention softmax has one key and equals 1, so
+        attention is exactly ``out_proj(v_proj(value))``. The shortcut computes that
+        directly (same parameters, outputs and gradients; the query/key projections
+        get zero gradient either way) and is about three times faster on CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = CrossDomainModule(5, 3, hidden_size=4, num_heads=2, num_layers=1)
+    >>> y, reps = net(torch.zeros(7, 1, 5), torch.zeros(7, 1, 3))
+    >>> tuple(y.shape), len(reps), tuple(reps[0].shape)
+    ((7, 1, 2), 4, (7, 1, 8))
+    """
+
+    def __init__(self, n_emitter_features, n_receiver_features, n_outputs=2, *,
+                 hidden_size=64, num_layers=2, lstm_dropout=0.5, num_heads=16,
+                 fc_size=16, dropout=0.5, intra=True, inter=True,
+                 shared_attention=True, single_step_shortcut=True):
+        super().__init__()
+        width = 2 * hidden_size
+        if width % num_heads:
+            raise ValueError(
+                f"num_heads={num_heads} must divide the attention width "
+                f"2 * hidden_size = {width}"
+            )
+        if not (intra or inter):
+            raise ValueError("at least one of intra and inter must be enabled")
+        self.intra = bool(intra)
+        self.inter = bool(inter)
+        self.shared_attention = bool(shared_attention)
+        self.single_step_shortcut = bool(single_step_shortcut)
+        lstm = dict(hidden_size=hidden_size, num_layers=num_layers, batch_first=True,
+                    bidirectional=True,
+                    dropout=lstm_dropout if num_layers > 1 else 0.0)
+        self.emitter_lstm = nn.LSTM(n_emitter_features, **lstm)
+        self.receiver_lstm = nn.LSTM(n_receiver_features, **lstm)
+        if self.shared_attention:
+            self.attention = nn.MultiheadAttention(width, num_heads, batch_first=True)
+        else:
+            self.attention = nn.ModuleDict({
+                name: nn.MultiheadAttention(width, num_heads, batch_first=True)
+                for name in REPRESENTATIONS
+            })
+        n_fused = 2 * (int(self.intra) + int(self.inter))
+        self.head = nn.Sequential(
+            nn.Linear(n_fused * width, fc_size),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(fc_size, n_outputs),
+        )
+
+    def _attend(self, attention, query, value, key_padding_mask):
+        if self.single_step_shortcut and value.shape[1] == 1:
+            width = attention.embed_dim
+            hidden = F.linear(value, attention.in_proj_weight[2 * width:],
+                              attention.in_proj_bias[2 * width:])
+            return attention.out_proj(hidden)
+        return attention(query, value, value, key_padding_mask=key_padding_mask)[0]
+
+    def forward(self, emitter, receiver, mask=None):
+        """Predict every time step; also return the four representations.
+
+        Parameters
+        ----------
+        emitter : tensor of shape (batch, time, n_emitter_features)
+        receiver : tensor of shape (batch, time, n_receiver_features)
+        mask : bool tensor of shape (batch, time), default=None
+            ``True`` for real frames, ``False`` for padding (padded keys are
+            ignored by the attention). ``None`` means all frames are real.
+        """
+        z_e, _ = self.emitter_lstm(emitter)
+        z_r, _ = self.receiver_lstm(receiver)
+        padding = None if mask is None else ~mask
+        if self.shared_attention:
+            # The four calls share weights: one call on a 4x batch is faster.
+            query = torch.cat([z_e, z_r, z_e, z_r])
+            value = torch.cat([z_e, z_r, z_r, z_e])
+            if padding is not None:
+                padding = torch.cat([padding, padding, padding, padding])
+            reps = self._attend(self.attention, query, value, padding).chunk(4)
+        else:
+            pairs = ((z_e, z_e), (z_r, z_r), (z_e, z_r), (z_r, z_e))
+            reps = tuple(
+                self._attend(self.attention[name], q, v, padding)
+                for name, (q, v) in zip(REPRESENTATIONS, pairs, strict=True)
+            )
+        fused = []
+        if self.intra:
+            fused += reps[:2]
+        if self.inter:
+            fused += reps[2:]
+        return self.head(torch.cat(fused, dim=-1)), tuple(reps)

@@ -1,0 +1,358 @@
+"""Tests of CrossDomainRegressor: API, learning, windows, errors, persistence."""
+
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+
+import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
+from sklearn_impression import DyadicFrames  # noqa: E402
+from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+
+TINY = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=2,
+            batch_size=32, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny ops on a shared 2-core machine run far faster on one thread.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_frames(n_stimuli=2, n_receivers=3, n_frames=(40, 55), seed=0, short=None):
+    """Tiny learnable DyadicFrames: targets follow receiver and emitter features."""
+    rng = np.random.default_rng(seed)
+    emitters = [rng.normal(size=(n_frames[s % len(n_frames)], 4)).astype(np.float32)
+                for s in range(n_stimuli)]
+    receivers, index, targets, rec_ids, stim_ids = [], [], [], [], []
+    for s in range(n_stimuli):
+        for p in range(n_receivers):
+            n = emitters[s].shape[0]
+            r = rng.normal(size=(n, 3)).astype(np.float32)
+            c = 2.0 * r[:, 0] + emitters[s][:, 1] + 0.3 * p
+            w = -1.5 * r[:, 1] + 0.5 * emitters[s][:, 2]
+            receivers.append(r)
+            targets.append(np.column_stack([c, w]) + 0.05 * rng.normal(size=(n, 2)))
+            index.append(s)
+            rec_ids.append(f"p{p}")
+            stim_ids.append(f"s{s}")
+    if short is not None:  # one recording shorter than any window
+        rows = np.arange(short)
+        receivers.append(rng.normal(size=(short, 3)).astype(np.float32))
+        targets.append(rng.normal(size=(short, 2)))
+        index.append(0)
+        rec_ids.append("short")
+        stim_ids.append("s0")
+        emitter_rows = [np.arange(len(t)) for t in targets[:-1]] + [rows]
+    else:
+        emitter_rows = None
+    X = DyadicFrames(emitters, receivers, index, [f"e{i}" for i in range(4)],
+                     [f"r{i}" for i in range(3)], rec_ids, stim_ids, emitter_rows)
+    return X, targets
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_frames()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    with torch.random.fork_rng():
+        torch.set_num_threads(1)
+        return CrossDomainRegressor(**TINY).fit(X, y)
+
+
+def _ccc(a, b):
+    return 2 * np.cov(a, b, bias=True)[0, 1] / (a.var() + b.var() +
+                                                 (a.mean() - b.mean()) ** 2)
+
+
+def test_predict_dyadic_frames_per_recording(fitted, data):
+    X, y = data
+    pred = fitted.predict(X)
+    assert len(pred) == len(X)
+    assert [p.shape for p in pred] == [t.shape for t in y]
+    assert all(p.dtype == np.float64 and np.isfinite(p).all() for p in pred)
+    assert fitted.n_features_in_ == 7 and fitted.n_outputs_ == 2
+    assert fitted.n_emitter_features_ == 4 and fitted.n_receiver_features_ == 3
+
+
+def test_history_logs_all_loss_terms_and_valid_ccc(fitted):
+    row = fitted.history_[-1]
+    for key in ("train_loss", "valid_loss", "train_task", "train_kd", "train_se",
+                "valid_task", "valid_kd", "valid_se", "valid_ccc_0", "valid_ccc_1",
+                "valid_ccc"):
+        assert np.isfinite(row[key]), key
+    assert len(fitted.history_) == 2
+    assert fitted.history_ is fitted.net_.history
+    # with kd=se=1 the back-propagated loss is the sum of the three terms
+    assert row["train_loss"] == pytest.approx(
+        row["train_task"] + row["train_kd"] + row["train_se"], rel=1e-4)
+
+
+def test_zero_weight_terms_are_still_logged(data):
+    X, y = data
+    model = CrossDomainRegressor(**{**TINY, "kd_weight": 0.0, "se_weight": 0.0,
+                                    "max_epochs": 1}).fit(X, y)
+    row = model.history_[-1]
+    assert row["train_kd"] > 0 and row["train_se"] >= 0
+    assert row["train_loss"] == pytest.approx(row["train_task"], rel=1e-4)
+
+
+def test_learns_tiny_problem(data):
+    X, y = data
+    model = CrossDomainRegressor(**{**TINY, "hidden_size": 8, "num_heads": 2,
+                                    "max_epochs": 12, "batch_size": 16,
+                                    "dropout": 0.0, "validation_fraction": None})
+    model.fit(X, y)
+    losses = model.history_[:, "train_task"]
+    assert losses[-1] < 0.5 * losses[0]
+    pred, true = np.vstack(model.predict(X)), np.vstack(y)
+    assert min(_ccc(pred[:, k], true[:, k]) for k in range(2)) > 0.6
+
+
+def test_array_input_1d_and_2d_targets():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 6))
+    y2 = X[:, [0, 4]]
+    model = CrossDomainRegressor(**TINY).fit(X, y2)
+    assert model.predict(X).shape == (120, 2)
+    model = CrossDomainRegressor(**TINY, emitter_features=[5]).fit(X, y2[:, 0])
+    assert model.predict(X).shape == (120,)
+    assert model.n_emitter_features_ == 1 and model.n_receiver_features_ == 5
+
+
+@pytest.mark.parametrize("window, hop", [(4, None), (5, 5), (3, 1)])
+def test_window_predicts_every_frame(window, hop):
+    X, y = make_frames(n_frames=(13, 21), short=2)
+    model = CrossDomainRegressor(**{**TINY, "window": window, "hop": hop})
+    model.fit(X, y)
+    pred = model.predict(X)
+    assert [p.shape for p in pred] == [t.shape for t in y]
+    assert all(np.isfinite(p).all() for p in pred)
+    assert np.isfinite(model.history_[-1, "valid_ccc"])
+
+
+def test_window_on_array_input():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
+    pred = CrossDomainRegressor(**TINY, window=8).fit(X, y).predict(X[:11])
+    assert pred.shape == (11,)
+
+
+@pytest.mark.parametrize("params", [
+    dict(se_softmax_axis="batch"), dict(task_loss="ccc"),
+    dict(shared_attention=False), dict(intra=False), dict(inter=False),
+    dict(grad_clip=1.0), dict(standardize=False), dict(amp=True),
+    dict(validation_fraction=0.5, early_stopping=1, max_epochs=4),
+])
+def test_options_train_and_predict(data, params):
+    X, y = data
+    model = CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
+    assert all(np.isfinite(p).all() for p in model.predict(X))
+
+
+def test_same_seed_same_predictions_different_seed_differs(data):
+    X, y = data
+    a = np.vstack(CrossDomainRegressor(**TINY).fit(X, y).predict(X))
+    b = np.vstack(CrossDomainRegressor(**TINY).fit(X, y).predict(X))
+    c = np.vstack(CrossDomainRegressor(**{**TINY, "random_state": 1})
+                  .fit(X, y).predict(X))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_fit_leaves_global_torch_rng_alone(data):
+    X, y = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    CrossDomainRegressor(**{**TINY, "max_epochs": 1}).fit(X, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_validation_split_by_recording_or_frames(data):
+    X, y = data
+    many = CrossDomainRegressor(**{**TINY, "validation_fraction": 0.34}).fit(X, y)
+    n_valid = many.history_[-1, "valid_batch_count"]
+    assert n_valid >= 1
+    none = CrossDomainRegressor(**{**TINY, "validation_fraction": 0}).fit(X, y)
+    assert "valid_loss" not in none.history_[-1]
+    one = CrossDomainRegressor(**TINY).fit(X[[0]], y[:1])  # 1 recording: frames
+    assert "valid_ccc" in one.history_[-1]
+
+
+def test_pickle_and_joblib_round_trip_identical(fitted, data):
+    X, _ = data
+    expected = np.vstack(fitted.predict(X))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(np.vstack(restored.predict(X)), expected)
+    buffer = io.BytesIO()
+    joblib.dump(fitted, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(np.vstack(joblib.load(buffer).predict(X)), expected)
+    assert fitted.net_.train_split is None  # no validation tensors in the file
+
+
+def test_model_saved_for_cuda_loads_on_cpu(fitted, data):
+    X, _ = data
+    if torch.cuda.is_available():
+        pytest.skip("needs a CPU-only machine")
+    expected = np.vstack(fitted.predict(X))
+    model = pickle.loads(pickle.dumps(fitted))
+    model.net_.device = "cuda"  # what a model trained on a GPU carries
+    blob = pickle.dumps(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning
+        restored = pickle.loads(blob)
+    assert str(restored.net_.device) == "cpu"
+    np.testing.assert_array_equal(np.vstack(restored.predict(X)), expected)
+
+
+def test_grid_search_over_heads_and_dropout():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 4))
+    y = X[:, 0] - X[:, 3]
+    search = GridSearchCV(CrossDomainRegressor(**{**TINY, "max_epochs": 1}),
+                          {"num_heads": [2, 4], "dropout": [0.1, 0.3]}, cv=2)
+    search.fit(X, y)
+    assert set(search.best_params_) == {"num_heads", "dropout"}
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(num_heads=3), "must divide the attention width"),
+    (dict(dropout=-0.1), "'dropout' parameter"),
+    (dict(window=0), "'window' parameter"),
+    (dict(window=2, hop=3), "hop=3 must be <= window=2"),
+    (dict(intra=False, inter=False), "intra and inter are both False"),
+    (dict(device="tpu"), "device must be"),
+    (dict(se_softmax_axis="time"), "'se_softmax_axis' parameter"),
+])
+def test_invalid_parameters_fail_at_fit(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
+
+
+def test_bad_targets_name_the_recording(data):
+    X, y = data
+    short = [t.copy() for t in y]
+    short[2] = short[2][:-1]
+    with pytest.raises(ValueError, match=r"receiver='p2', stimulus='s0'.*39 rows"):
+        CrossDomainRegressor(**TINY).fit(X, short)
+    nan = [t.copy() for t in y]
+    nan[4][3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"receiver='p1', stimulus='s1'.*NaN"):
+        CrossDomainRegressor(**TINY).fit(X, nan)
+    with pytest.raises(ValueError, match="5 target arrays for 6 recordings"):
+        CrossDomainRegressor(**TINY).fit(X, y[:5])
+    with pytest.raises(ValueError, match="requires y"):
+        CrossDomainRegressor(**TINY).fit(X, None)
+
+
+def test_bad_features_name_the_recording(data):
+    X, y = data
+    receivers = [b.copy() for b in X.receiver_blocks]
+    receivers[1][5, 2] = np.inf
+    bad = DyadicFrames(X.emitter_blocks, receivers, X.emitter_index,
+                       X.emitter_feature_names, X.receiver_feature_names,
+                       X.receivers, X.stimuli)
+    with pytest.raises(ValueError, match=r"receiver features of .*'p1'.*frame 5"):
+        CrossDomainRegressor(**TINY).fit(bad, y)
+    with pytest.raises(ValueError, match="emitter_features"):
+        CrossDomainRegressor(**TINY, emitter_features=7).fit(X.to_frames(),
+                                                            np.vstack(y))
+    with pytest.raises(TypeError, match="ModalityConcatenator"):
+        from sklearn_impression import Recording, Stream
+        rec = Recording({"emitter.a": Stream(np.zeros((4, 1)), 25),
+                         "receiver.b": Stream(np.zeros((4, 1)), 25)}, 4)
+        CrossDomainRegressor(**TINY).fit([rec], [np.zeros((4, 2))])
+
+
+def test_predict_checks_fitted_and_features(fitted, data):
+    X, _ = data
+    with pytest.raises(NotFittedError):
+        CrossDomainRegressor(**TINY).predict(X)
+    fewer = DyadicFrames([b[:, :3] for b in X.emitter_blocks], X.receiver_blocks,
+                         X.emitter_index, ["e0", "e1", "e2"],
+                         X.receiver_feature_names)
+    with pytest.raises(ValueError, match="3 emitter and 3 receiver features"):
+        fitted.predict(fewer)
+    renamed = DyadicFrames(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                           ["e0", "e1", "x", "e3"], X.receiver_feature_names)
+    with pytest.raises(ValueError, match="feature 2 is 'x'"):
+        fitted.predict(renamed)
+    with pytest.raises(TypeError, match="fitted on DyadicFrames"):
+        fitted.predict(X.to_frames())
+
+
+def test_diverging_run_names_epoch_and_term(data):
+    X, y = data
+    huge = [t * 1e30 for t in y]
+    with pytest.raises(FloatingPointError, match=r"epoch 1.*task=inf"):
+        CrossDomainRegressor(**TINY, standardize=False).fit(X, huge)
+
+
+def test_keyboard_interrupt_leaves_a_model_that_predicts(data, monkeypatch):
+    X, y = data
+    original = cd_callbacks.LossTerms.on_epoch_end
+
+    def interrupt(self, net, **kwargs):
+        original(self, net, **kwargs)
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cd_callbacks.LossTerms, "on_epoch_end", interrupt)
+    model = CrossDomainRegressor(**{**TINY, "max_epochs": 5}).fit(X, y)
+    assert len(model.history_) == 2
+    assert all(np.isfinite(p).all() for p in model.predict(X))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_loads_and_predicts_on_cpu_only_process(data, tmp_path):
+    import subprocess
+    import sys
+
+    X, y = data
+    model = CrossDomainRegressor(**TINY, device="cuda").fit(X, y)
+    expected = np.vstack(model.predict(X))
+    joblib.dump((model, X), tmp_path / "model.joblib")
+    script = (
+        "import sys, warnings, joblib, numpy as np, torch\n"
+        "assert not torch.cuda.is_available()\n"
+        "warnings.simplefilter('ignore')\n"
+        "model, X = joblib.load(sys.argv[1])\n"
+        "np.save(sys.argv[2], np.vstack(model.predict(X)))\n"
+    )
+    env = {**__import__("os").environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "model.joblib"),
+                    str(tmp_path / "pred.npy")], check=True, env=env)
+    np.testing.assert_allclose(np.load(tmp_path / "pred.npy"), expected, rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_sync_free_epoch_loop_records_the_same_history(data, monkeypatch):
+    X, y = data
+    reference = CrossDomainRegressor(**TINY).fit(X, y).history_
+    monkeypatch.setattr(cd_callbacks.CrossDomainNet, "_sync_free_epochs", True)
+    history = CrossDomainRegressor(**TINY).fit(X, y).history_
+    for key in ("train_loss", "valid_loss", "train_kd", "valid_ccc"):
+        np.testing.assert_allclose(history[:, key], reference[:, key], rtol=1e-6)
+    assert all(isinstance(b.get("train_loss", b.get("valid_loss")), float)
+               for b in history[-1, "batches"])
+    huge = [t * 1e30 for t in y]
+    with pytest.raises(FloatingPointError, match=r"epoch 1: .*task=inf"):
+        CrossDomainRegressor(**TINY, standardize=False).fit(X, huge)
