@@ -13,6 +13,7 @@ Importing this package does not import torch; the torch-backed objects
 
 from importlib import import_module
 
+from ._persistence import load_model, save_model
 from ._recording import DyadicFrames, Recording, Stream
 from ._version import __version__
 from .datasets import load_impression, make_impression, write_impression
@@ -30,7 +31,9 @@ __all__ = [
     "ccc_score",
     "ccc_scorer",
     "load_impression",
+    "load_model",
     "make_impression",
+    "save_model",
     "write_impression",
 ]
 

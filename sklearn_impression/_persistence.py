@@ -293,8 +293,6 @@ class _Decoder:
         import torch
         from skorch.history import History
 
-        from .nn import BatchIterator, CrossDomainModule, FrameDataset
-        from .regressor import CrossDomainNet
 
         device = self.device if self.device is not None else str(regressor.device)
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -308,38 +306,7 @@ class _Decoder:
             raise ValueError(f"model file: malformed network entry at {path}")
         state = {k[len(prefix):]: torch.from_numpy(np.array(v))
                  for k, v in self.tensors.items() if k.startswith(prefix)}
-        net = CrossDomainNet(
-            CrossDomainModule,
-            module__n_emitter_features=regressor.n_emitter_features_,
-            module__n_receiver_features=regressor.n_receiver_features_,
-            module__n_outputs=regressor.n_outputs_,
-            module__hidden_size=regressor.hidden_size,
-            module__num_layers=regressor.num_layers,
-            module__lstm_dropout=regressor.lstm_dropout,
-            module__num_heads=regressor.num_heads,
-            module__fc_size=regressor.fc_size,
-            module__dropout=regressor.dropout,
-            module__intra=regressor.intra,
-            module__inter=regressor.inter,
-            module__shared_attention=regressor.shared_attention,
-            optimizer=torch.optim.Adam,
-            lr=regressor.lr,
-            max_epochs=regressor.max_epochs,
-            batch_size=regressor.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
-            dataset=FrameDataset,
-            train_split=None,
-            callbacks=regressor._callbacks(False),
-            kd_weight=regressor.kd_weight,
-            se_weight=regressor.se_weight,
-            se_softmax_axis=regressor.se_softmax_axis,
-            task_loss=regressor.task_loss,
-            amp=regressor.amp,
-            device=device,
-            verbose=int(regressor.verbose),
-        )
+        net = regressor._make_net(device)
         with torch.random.fork_rng(devices=[]):  # initialisation draws random weights
             net.initialize()
         expected = set(net.module_.state_dict())

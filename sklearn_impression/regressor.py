@@ -356,6 +356,47 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         return callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
+    def _make_net(self, device, *, seed=None, valid_ds=None):
+        """The skorch net for the current hyperparameters and fitted shapes.
+
+        Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
+        loaded model is built exactly as a trained one.
+        """
+        iterator_seed = {} if seed is None else {"iterator_train__seed": seed + 1}
+        return CrossDomainNet(
+            CrossDomainModule,
+            module__n_emitter_features=self.n_emitter_features_,
+            module__n_receiver_features=self.n_receiver_features_,
+            module__n_outputs=self.n_outputs_,
+            module__hidden_size=self.hidden_size,
+            module__num_layers=self.num_layers,
+            module__lstm_dropout=self.lstm_dropout,
+            module__num_heads=self.num_heads,
+            module__fc_size=self.fc_size,
+            module__dropout=self.dropout,
+            module__intra=self.intra,
+            module__inter=self.inter,
+            module__shared_attention=self.shared_attention,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=BatchIterator,
+            dataset=FrameDataset,
+            train_split=None if valid_ds is None else _ValidationSplit(valid_ds),
+            callbacks=self._callbacks(valid_ds is not None),
+            kd_weight=self.kd_weight,
+            se_weight=self.se_weight,
+            se_softmax_axis=self.se_softmax_axis,
+            task_loss=self.task_loss,
+            amp=self.amp,
+            device=device,
+            verbose=int(self.verbose),
+            **iterator_seed,
+        )
+
     def fit(self, X, y):
         """Train the network.
 
@@ -388,39 +429,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         train_ds = self._dataset(train, device, for_training=True)
         valid_ds = None if valid is None else self._dataset(valid, device,
                                                             for_training=True)
-        self.net_ = CrossDomainNet(
-            CrossDomainModule,
-            module__n_emitter_features=self.n_emitter_features_,
-            module__n_receiver_features=self.n_receiver_features_,
-            module__n_outputs=self.n_outputs_,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__lstm_dropout=self.lstm_dropout,
-            module__num_heads=self.num_heads,
-            module__fc_size=self.fc_size,
-            module__dropout=self.dropout,
-            module__intra=self.intra,
-            module__inter=self.inter,
-            module__shared_attention=self.shared_attention,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__seed=seed + 1,
-            iterator_valid=BatchIterator,
-            dataset=FrameDataset,
-            train_split=None if valid_ds is None else _ValidationSplit(valid_ds),
-            callbacks=self._callbacks(valid_ds is not None),
-            kd_weight=self.kd_weight,
-            se_weight=self.se_weight,
-            se_softmax_axis=self.se_softmax_axis,
-            task_loss=self.task_loss,
-            amp=self.amp,
-            device=device,
-            verbose=int(self.verbose),
-        )
+        self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
         devices = [torch.device(device).index or 0] if device != "cpu" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)

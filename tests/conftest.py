@@ -31,6 +31,24 @@ def _seed_everything():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny fits run on one torch thread.
+
+    On a 2-core machine torch's default intra-op threads make tiny fits many times
+    slower (thread start-up dominates, and pytest-xdist or other processes
+    oversubscribe the cores). The previous setting is restored afterwards.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def rng():
     """A fresh, seeded ``numpy.random.Generator`` for the test."""

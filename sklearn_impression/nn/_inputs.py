@@ -225,6 +225,16 @@ class Standardizer:
         e_mean, e_scale = _stats(frames.emitter[used], uses[used])
         r_mean, r_scale = _stats(frames.receiver)
         t_mean, t_scale = _stats(frames.y, np.ones(frames.y.shape[0]))
+        for what, mean, scale in (("emitter feature", e_mean, e_scale),
+                                  ("receiver feature", r_mean, r_scale),
+                                  ("target", t_mean, t_scale)):
+            bad = ~(np.isfinite(mean) & np.isfinite(scale))
+            if bad.any():
+                raise ValueError(
+                    f"{what}s (column {int(np.flatnonzero(bad)[0])}) are too large "
+                    "to standardise in float64 (the mean or variance overflows); "
+                    "rescale them before fitting"
+                )
         return cls(e_mean, e_scale, r_mean, r_scale, t_mean, t_scale)
 
     def transform(self, frames):
