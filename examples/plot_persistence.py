@@ -8,7 +8,10 @@ is an ordinary scikit-learn object: :func:`joblib.dump` writes it to a file and
 :func:`joblib.load` gives back a pipeline that predicts exactly the same traces.
 
 Like any pickle, a joblib file can run code when it is loaded: only load files
-you trust, with the same versions of scikit-learn, skorch and torch.
+you trust, with the same versions of scikit-learn, skorch and torch. To share a
+model with others, :func:`~sklearn_impression.save_model` writes a pickle-free
+``.safetensors`` file (weights as tensors, parameters and fitted state as JSON) that
+:func:`~sklearn_impression.load_model` reads without executing anything from it.
 """
 
 import os
@@ -25,7 +28,9 @@ from sklearn_impression import (
     CrossDomainRegressor,
     ModalityConcatenator,
     Resampler,
+    load_model,
     make_impression,
+    save_model,
 )
 
 FAST = os.environ.get("SKLEARN_IMPRESSION_EXAMPLE_FAST") == "1"
@@ -80,6 +85,21 @@ axes[0].legend(fontsize=8, loc="upper right")
 axes[0].set_title(f"receiver {data.receivers[-2]}, stimulus {data.stimuli[-2]}")
 axes[-1].set_xlabel("time (s)")
 fig.tight_layout()
+
+# %%
+# A pickle-free file for sharing
+# ------------------------------
+# :func:`~sklearn_impression.save_model` stores the same pipeline without pickle:
+# loading checks a SHA-256 of the contents and rebuilds only classes from an
+# allowlist, so a file from a stranger cannot run code.
+shared = folder / "impression_model.safetensors"
+save_model(pipe, shared)
+from_file = load_model(shared)
+same = all(np.array_equal(a, b)
+           for a, b in zip(before, from_file.predict(X_new), strict=True))
+print(f"{shared.name}: {shared.stat().st_size / 1024:.0f} KiB, "
+      f"identical predictions: {same}")
+assert same
 
 # %%
 # Remove the temporary folder.
