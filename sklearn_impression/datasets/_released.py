@@ -10,6 +10,7 @@ Layout (all files comma-separated with one header row, one row per label frame):
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import warnings
@@ -51,18 +52,28 @@ def _read_csv(path, root, dtype=np.float64):
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if not path.is_file():
         raise ValueError(f"{shown}: file not found under {root}")
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        header = handle.readline()
-        if not header.strip():
-            raise ValueError(f"{shown}, line 1: empty file, expected a header row")
-        names = [n.strip().strip('"') for n in header.rstrip("\r\n").split(",")]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # "no data"
-                data = np.loadtxt(handle, delimiter=",", dtype=dtype, ndmin=2,
-                                  comments=None)
-        except ValueError:
-            data = None
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+            if not header.strip():
+                raise ValueError(f"{shown}, line 1: empty file, expected a header row")
+            names = [n.strip().strip('"') for n in header.rstrip("\r\n").split(",")]
+            seen = set()
+            for name in names:
+                if name in seen:
+                    raise ValueError(f"{shown}, line 1: duplicate column name {name!r}")
+                seen.add(name)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "no data"
+                    data = np.loadtxt(handle, delimiter=",", dtype=dtype, ndmin=2,
+                                      comments=None)
+            except UnicodeDecodeError:
+                raise
+            except ValueError:
+                data = None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, shown) from exc
     if data is None or (data.shape[0] and data.shape[1] != len(names)):
         _raise_bad_line(path, shown, len(names))
     if data.shape[0] == 0:
@@ -70,8 +81,46 @@ def _read_csv(path, root, dtype=np.float64):
     return names, data
 
 
+def _not_utf8(path, shown):
+    """ValueError naming the first byte of ``path`` that is not UTF-8, and its line.
+
+    The file is decoded again in binary chunks, so the offset counts from the start
+    of the file (a text reader's error counts from its current buffer).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, newlines = 0, 0  # bytes and line breaks before the current chunk
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            pending = decoder.getstate()[0]  # incomplete sequence from the last chunk
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                position = offset - len(pending) + exc.start
+                line = newlines - pending.count(b"\n") + data.count(
+                    b"\n", 0, exc.start) + 1
+                return ValueError(
+                    f"{shown}, line {line}: not UTF-8 text ({exc.reason} at byte "
+                    f"{position})"
+                )
+            if not chunk:
+                break
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
+    return ValueError(f"{shown}: not UTF-8 text")
+
+
 def _raise_bad_line(path, shown, n_columns):
     """Find the first malformed line in Python (slow path, only after a failure)."""
+    try:
+        _find_bad_line(path, shown, n_columns)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, shown) from exc
+    raise ValueError(f"{shown}: could not be parsed as numeric CSV")
+
+
+def _find_bad_line(path, shown, n_columns):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         handle.readline()
         for line_no, line in enumerate(handle, start=2):
@@ -88,11 +137,15 @@ def _raise_bad_line(path, shown, n_columns):
                 try:
                     float(cell)
                 except ValueError:
+                    hint = (
+                        " (is the file comma-separated?)"
+                        if ";" in cell or "\t" in cell
+                        else ""
+                    )
                     raise ValueError(
                         f"{shown}, line {line_no}, column {col}: non-numeric value "
-                        f"{cell!r}"
+                        f"{cell!r}{hint}"
                     ) from None
-    raise ValueError(f"{shown}: could not be parsed as numeric CSV")
 
 
 def _modality_of(name):
@@ -175,8 +228,12 @@ def _stimulus_starts(root, boundaries, index_columns, n_rows):
 
 
 def _read_text_table(path, root):
-    with open(path, encoding="utf-8-sig") as handle:
-        lines = [line.rstrip("\r\n").split(",") for line in handle if line.strip()]
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            lines = [line.rstrip("\r\n").split(",") for line in handle
+                     if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, path.relative_to(root)) from exc
     if len(lines) < 2 or any(len(row) != 3 for row in lines):
         raise ValueError(f"{path.relative_to(root)}: expected a header and rows "
                          "'stimulus,start_row,n_rows'")
@@ -343,6 +400,9 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
         if labels.shape[1] != 2:
             raise ValueError(f"{label_path}, line 1: expected 2 label columns "
                              f"(competence, warmth), got {labels.shape[1]}")
+        bad = np.flatnonzero(~np.isfinite(labels).all(axis=1))
+        if bad.size:
+            raise ValueError(f"{label_path}, line {bad[0] + 2}: NaN or inf label")
         if labels.shape[0] != data.shape[0]:
             raise ValueError(
                 f"{label_path}, line {min(labels.shape[0], data.shape[0]) + 2}: "

@@ -15,7 +15,17 @@ def _is_recording_sequence(y):
     Nested lists of numbers stay a single 1-D/2-D array, as in scikit-learn metrics.
     """
     if isinstance(y, np.ndarray):
-        return y.dtype == object
+        # An object array of plain numbers is one trace, not a set of recordings.
+        return (
+            y.dtype == object
+            and y.ndim == 1
+            and y.size > 0
+            and all(
+                isinstance(item, np.ndarray)
+                or (isinstance(item, Sequence) and not isinstance(item, str | bytes))
+                for item in y
+            )
+        )
     if isinstance(y, Sequence) and not isinstance(y, str) and len(y) > 0:
         return all(isinstance(item, np.ndarray) for item in y)
     return False
@@ -23,6 +33,15 @@ def _is_recording_sequence(y):
 
 def _as_float_2d(values, what):
     """Return ``values`` as a float64 array with two axes (1-D becomes one column)."""
+    try:
+        kind = np.asarray(values).dtype.kind
+    except (TypeError, ValueError):
+        kind = None  # ragged or odd input: the float64 conversion below says why
+    if kind == "c":
+        raise ValueError(
+            f"{what} is complex; the CCC needs real values (casting would drop the "
+            "imaginary part)"
+        )
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -110,6 +129,13 @@ def _check_pair(y_true, y_pred):
 def _ccc_columns(t, p):
     """CCC of each column of two (n, k) float64 arrays with population moments."""
     n = t.shape[0]
+    # The CCC is invariant under a common scaling of both traces. Scaling each column
+    # by a power of two (exact in binary floating point) to |values| <= 1 keeps the
+    # squares below from overflowing for |values| >~ 1e154 (or underflowing).
+    largest = np.maximum(np.abs(t).max(axis=0, initial=0.0),
+                         np.abs(p).max(axis=0, initial=0.0))
+    _, exponent = np.frexp(largest)
+    t, p = np.ldexp(t, -exponent), np.ldexp(p, -exponent)
     mean_t, mean_p = t.mean(axis=0), p.mean(axis=0)
     dt, dp = t - mean_t, p - mean_p
     # A column that is exactly constant has exactly zero deviations; rounding in the

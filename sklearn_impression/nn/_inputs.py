@@ -222,9 +222,11 @@ class Standardizer:
                        np.zeros(k), np.ones(k))
         uses = np.bincount(frames.emitter_row, minlength=frames.emitter.shape[0])
         used = uses > 0
-        e_mean, e_scale = _stats(frames.emitter[used], uses[used])
-        r_mean, r_scale = _stats(frames.receiver)
-        t_mean, t_scale = _stats(frames.y, np.ones(frames.y.shape[0]))
+        # Overflow is checked below, with a message naming the columns.
+        with np.errstate(over="ignore", invalid="ignore"):
+            e_mean, e_scale = _stats(frames.emitter[used], uses[used])
+            r_mean, r_scale = _stats(frames.receiver)
+            t_mean, t_scale = _stats(frames.y, np.ones(frames.y.shape[0]))
         for what, mean, scale in (("emitter feature", e_mean, e_scale),
                                   ("receiver feature", r_mean, r_scale),
                                   ("target", t_mean, t_scale)):

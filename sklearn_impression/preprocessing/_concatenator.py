@@ -7,7 +7,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._recording import DOMAINS, DyadicFrames
-from ._resampler import _channel_layout, _check_layout, _check_recordings
+from ._resampler import (
+    _channel_layout,
+    _check_float32_range,
+    _check_layout,
+    _check_recordings,
+)
 
 __all__ = ["ModalityConcatenator"]
 
@@ -191,10 +196,11 @@ n_receiver_features=1, n_emitter_blocks=1)
             key = (tuple(id(s) for s in streams), rec.n_frames)
             if key not in block_of:
                 block_of[key] = len(emitter_blocks)
-                emitter_blocks.append(_join(streams))
+                emitter_blocks.append(_join(rec, self.emitter_modalities_, streams))
             emitter_index.append(block_of[key])
             receiver_blocks.append(
-                _join([rec.streams[m] for m in self.receiver_modalities_])
+                _join(rec, self.receiver_modalities_,
+                      [rec.streams[m] for m in self.receiver_modalities_])
             )
         return DyadicFrames(
             emitter_blocks,
@@ -261,7 +267,10 @@ def _check_label_rate(rec, name, stream):
         )
 
 
-def _join(streams):
+def _join(rec, names, streams):
     if len(streams) == 1 and streams[0].values.dtype == np.float32:
         return streams[0].values  # read-only already; no copy needed
+    for name, stream in zip(names, streams, strict=True):
+        # finite float64 beyond float32's range would become inf silently
+        _check_float32_range(rec, name, stream.channels, stream.values)
     return np.concatenate([s.values for s in streams], axis=1, dtype=np.float32)

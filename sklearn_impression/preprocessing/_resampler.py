@@ -17,6 +17,7 @@ __all__ = ["Resampler"]
 # downsampling factors higher than 13" (the order-8 IIR filter becomes unstable).
 _MAX_DECIMATION_STAGE = 13
 _IIR_ORDER = 8
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 # -- helpers shared with the concatenator --------------------------------------------
@@ -64,6 +65,22 @@ def _check_layout(rec, layout, where):
                 f"{_short(stream.channels)} differ from the {len(layout[name])} "
                 f"channels {where} {_short(layout[name])}"
             )
+
+
+def _check_float32_range(rec, name, channels, values):
+    """Raise if finite ``values`` would overflow to inf when cast to float32."""
+    if values.dtype.itemsize <= 4 or values.size == 0:
+        return  # float32 (or narrower) already: nothing can overflow
+    magnitude = np.abs(values)
+    if not magnitude.max() > _FLOAT32_MAX:
+        return
+    i, j = np.argwhere(magnitude > _FLOAT32_MAX)[0]
+    raise ValueError(
+        f"{rec.name}, stream {name!r}, channel {channels[j]!r}: value "
+        f"{float(values[i, j]):g} at sample {i} is beyond float32's range "
+        f"(|x| <= {_FLOAT32_MAX:.4g}); streams are converted to float32, so rescale "
+        "this channel first"
+    )
 
 
 def _short(names, limit=6):
@@ -390,6 +407,7 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         else:
             x = np.asarray(x, dtype=np.float64)
             y = resample(x, rec.n_frames, stream.rate, rec.frame_rate)
+        _check_float32_range(rec, name, stream.channels, y)
         return Stream(y.astype(np.float32), rate=rec.frame_rate,
                       channels=stream.channels)
 
