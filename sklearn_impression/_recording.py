@@ -523,6 +523,8 @@ class DyadicFrames(Sequence):
 
 def _as_block(block, what):
     array = _as_real_2d(block, what)
+    if array.dtype == np.float32 and not array.flags.writeable:
+        return array  # already a read-only block: share it, don't re-view it
     if array.dtype != np.float32:
         array = array.astype(np.float32)
     return _readonly(array)
