@@ -17,6 +17,7 @@ import csv
 import re
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 __all__ = ["main"]
@@ -121,6 +122,9 @@ def build_parser():
     ablation.add_argument("--quiet", action="store_true")
     ablation.add_argument("--threads", type=_positive_int, default=None,
                           help="torch CPU threads (default: torch's choice)")
+    ablation.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                          help="run the rows on the Dask scheduler at ADDRESS, e.g. "
+                               "tcp://10.0.0.5:8786 (needs the 'distributed' extra)")
 
     train = sub.add_parser("train", help="fit the pipeline on all data, save it "
                            "with joblib")
@@ -227,10 +231,16 @@ def _cmd_ablation(args):
     data, name = _load_data(args)
     rows = None if args.rows is None else [r.strip() for r in args.rows.split(",")
                                            if r.strip()]
-    result = run_ablation(data, protocol=args.protocol, n_splits=args.n_splits,
-                          epochs=args.epochs, seed=args.seed, rows=rows,
-                          device=args.device, n_jobs=args.n_jobs, data_name=name,
-                          verbose=0 if args.quiet else 1)
+    backend = nullcontext()
+    if args.scheduler is not None:
+        from ._cluster import dask_backend
+
+        backend = dask_backend(args.scheduler, torch_threads=args.threads)
+    with backend:
+        result = run_ablation(data, protocol=args.protocol, n_splits=args.n_splits,
+                              epochs=args.epochs, seed=args.seed, rows=rows,
+                              device=args.device, n_jobs=args.n_jobs,
+                              data_name=name, verbose=0 if args.quiet else 1)
     write_report(result, args.out, "ablation")
     _say(result.to_markdown())
 

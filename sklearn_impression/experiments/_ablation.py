@@ -9,6 +9,7 @@ import time
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 
+from .._cluster import scatter_inputs
 from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
 from ._baselines import ConstantPredictor, LSTMBaseline, RidgeBaseline
@@ -168,6 +169,20 @@ class AblationResult:
                 f"rows={[r['key'] for r in self.rows]})")
 
 
+def _run_row(pipeline, resampled, targets, protocol, *, n_splits, seed, data_name,
+             target_names, label=None):
+    """Score one ablation row (a module-level function, so joblib ships no closure)."""
+    t0 = time.perf_counter()
+    result = evaluate_protocol(pipeline, resampled, targets, protocol,
+                               n_splits=n_splits, random_state=seed,
+                               data_name=data_name, target_names=target_names)
+    if label is not None:
+        print(f"[ablation] {label}: " + ", ".join(
+            f"{n} {v:.3f}" for n, v in result.ccc.items())
+            + f" ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return result
+
+
 def run_ablation(data, *, protocol="receivers", n_splits=5, epochs=40, seed=0,
                  rows=None, model_params=None, device="cpu", n_jobs=None,
                  data_name=None, verbose=0):
@@ -243,18 +258,15 @@ def run_ablation(data, *, protocol="receivers", n_splits=5, epochs=40, seed=0,
               flush=True)
     resampled = Resampler().fit_transform(recordings)
 
-    def one(key):
-        t0 = time.perf_counter()
-        result = evaluate_protocol(pipelines[key], resampled, targets, proto,
-                                   n_splits=n_splits, random_state=seed,
-                                   data_name=data_name, target_names=target_names)
-        if verbose:
-            print(f"[ablation] {available[key]}: " + ", ".join(
-                f"{n} {v:.3f}" for n, v in result.ccc.items())
-                + f" ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-        return result
-
-    results = Parallel(n_jobs=n_jobs)(delayed(one)(k) for k in keys)
+    # The resampled recordings go to each (Dask) worker once, not once per row.
+    with scatter_inputs(resampled, targets):
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_run_row)(pipelines[key], resampled, targets, proto,
+                              n_splits=n_splits, seed=seed, data_name=data_name,
+                              target_names=target_names,
+                              label=available[key] if verbose else None)
+            for key in keys
+        )
     results = dict(zip(keys, results, strict=True))
     full = results["full"].ccc
     names = results["full"].target_names
