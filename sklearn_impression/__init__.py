@@ -13,6 +13,7 @@ Importing this package does not import torch; the torch-backed objects
 
 from importlib import import_module
 
+from ._cluster import dask_backend, scatter_inputs
 from ._persistence import load_model, save_model
 from ._recording import DyadicFrames, Recording, Stream
 from ._version import __version__
@@ -30,10 +31,12 @@ __all__ = [
     "__version__",
     "ccc_score",
     "ccc_scorer",
+    "dask_backend",
     "load_impression",
     "load_model",
     "make_impression",
     "save_model",
+    "scatter_inputs",
     "write_impression",
 ]
 
