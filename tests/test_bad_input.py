@@ -31,17 +31,10 @@ torch = pytest.importorskip("torch")
 
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
-TINY = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=1,
-            batch_size=32, random_state=0)
+from _builders import tiny_net  # noqa: E402
+
+TINY = tiny_net(max_epochs=1)
 N = 20  # label frames per recording
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # -- tiny hand-made recordings -------------------------------------------------------

@@ -8,10 +8,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
-from sklearn.utils import estimator_checks as sk_checks
 
 from sklearn_impression import DyadicFrames, Recording, Stream
 from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
+
+from _builders import SKLEARN_API_CHECKS
 
 FRAME_RATE = 25.0
 CHANNELS = {
@@ -263,21 +264,7 @@ def test_concatenator_does_not_mutate_input_or_params(rng):
 
 
 # -- scikit-learn API ------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "check",
-    [
-        sk_checks.check_no_attributes_set_in_init,
-        sk_checks.check_get_params_invariance,
-        sk_checks.check_set_params,
-        sk_checks.check_parameters_default_constructible,
-        sk_checks.check_estimator_repr,
-        sk_checks.check_estimator_cloneable,
-        sk_checks.check_mixin_order,
-        sk_checks.check_do_not_raise_errors_in_init_or_set_params,
-        sk_checks.check_valid_tag_types,
-        sk_checks.check_estimator_tags_renamed,
-    ],
-)
+@pytest.mark.parametrize("check", SKLEARN_API_CHECKS)
 def test_concatenator_sklearn_api_checks(check):
     check(
         "ModalityConcatenator",

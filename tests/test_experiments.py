@@ -25,6 +25,8 @@ from sklearn_impression.experiments import (
 )
 from sklearn_impression.model_selection import paper_split
 
+from _builders import label_rate_frames
+
 TINY_NET = {"hidden_size": 4, "num_layers": 1, "num_heads": 2, "fc_size": 4,
             "batch_size": 64}
 
@@ -36,8 +38,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def frames(data):
-    return ModalityConcatenator().fit_transform(Resampler().fit_transform(
-        data.recordings))
+    return label_rate_frames(data.recordings)
 
 
 def test_ridge_baseline_matches_sklearn_on_materialised_frames(frames, data):

@@ -24,6 +24,8 @@ from sklearn_impression.model_selection import (
     paper_split,
 )
 
+from _builders import label_rate_frames
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -32,8 +34,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def frames(data):
-    return ModalityConcatenator().fit_transform(Resampler().fit_transform(
-        data.recordings))
+    return label_rate_frames(data.recordings)
 
 
 def _indexed(n_receivers=3, n_stimuli=2, n_frames=40):

@@ -34,31 +34,14 @@ from sklearn_impression._persistence import (  # noqa: E402
 from sklearn_impression._version import __version__  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
-TINY = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=2,
-            batch_size=32, random_state=0)
+from _builders import dyadic_frames, tiny_net  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+TINY = tiny_net(max_epochs=2)
 
 
 def tiny_frames(seed=0):
-    rng = np.random.default_rng(seed)
-    emitters = [rng.normal(size=(n, 3)).astype(np.float32) for n in (30, 45)]
-    receivers, index, targets = [], [], []
-    for s, e in enumerate(emitters):
-        for _ in range(2):
-            r = rng.normal(size=(e.shape[0], 2)).astype(np.float32)
-            receivers.append(r)
-            targets.append(np.column_stack([r[:, 0] + e[:, 1], -r[:, 1]]))
-            index.append(s)
-    X = DyadicFrames(emitters, receivers, index, ["e0", "e1", "e2"], ["r0", "r1"],
-                     ["p0", "p1", "p0", "p1"], ["s0", "s0", "s1", "s1"])
-    return X, targets
+    return dyadic_frames(lambda r, e, p: np.column_stack([r[:, 0] + e[:, 1], -r[:, 1]]),
+                         n_frames=(30, 45), seed=seed)
 
 
 @pytest.fixture(scope="module")

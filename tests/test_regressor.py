@@ -17,49 +17,24 @@ import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
 from sklearn_impression import DyadicFrames  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
-TINY = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=2,
-            batch_size=32, random_state=0)
+from _builders import dyadic_frames, tiny_net  # noqa: E402
+
+TINY = tiny_net(max_epochs=2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny ops on a shared 2-core machine run far faster on one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _learnable(r, e, p):
+    return np.column_stack([2.0 * r[:, 0] + e[:, 1] + 0.3 * p,
+                            -1.5 * r[:, 1] + 0.5 * e[:, 2]])
 
 
 def make_frames(n_stimuli=2, n_receivers=3, n_frames=(40, 55), seed=0, short=None):
-    """Tiny learnable DyadicFrames: targets follow receiver and emitter features."""
-    rng = np.random.default_rng(seed)
-    emitters = [rng.normal(size=(n_frames[s % len(n_frames)], 4)).astype(np.float32)
-                for s in range(n_stimuli)]
-    receivers, index, targets, rec_ids, stim_ids = [], [], [], [], []
-    for s in range(n_stimuli):
-        for p in range(n_receivers):
-            n = emitters[s].shape[0]
-            r = rng.normal(size=(n, 3)).astype(np.float32)
-            c = 2.0 * r[:, 0] + emitters[s][:, 1] + 0.3 * p
-            w = -1.5 * r[:, 1] + 0.5 * emitters[s][:, 2]
-            receivers.append(r)
-            targets.append(np.column_stack([c, w]) + 0.05 * rng.normal(size=(n, 2)))
-            index.append(s)
-            rec_ids.append(f"p{p}")
-            stim_ids.append(f"s{s}")
-    if short is not None:  # one recording shorter than any window
-        rows = np.arange(short)
-        receivers.append(rng.normal(size=(short, 3)).astype(np.float32))
-        targets.append(rng.normal(size=(short, 2)))
-        index.append(0)
-        rec_ids.append("short")
-        stim_ids.append("s0")
-        emitter_rows = [np.arange(len(t)) for t in targets[:-1]] + [rows]
-    else:
-        emitter_rows = None
-    X = DyadicFrames(emitters, receivers, index, [f"e{i}" for i in range(4)],
-                     [f"r{i}" for i in range(3)], rec_ids, stim_ids, emitter_rows)
-    return X, targets
+    """Tiny learnable DyadicFrames: targets follow receiver and emitter features.
+
+    ``short``: one more recording, shorter than any window.
+    """
+    return dyadic_frames(_learnable, n_stimuli=n_stimuli, n_receivers=n_receivers,
+                         n_frames=n_frames, n_emitter_features=4,
+                         n_receiver_features=3, noise=0.05, short=short, seed=seed)
 
 
 @pytest.fixture(scope="module")

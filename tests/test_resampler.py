@@ -8,11 +8,12 @@ from scipy import signal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils import estimator_checks as sk_checks
 
 from sklearn_impression import Recording, Stream
 from sklearn_impression.preprocessing import Resampler
 from sklearn_impression.preprocessing import _resampler as resampler_module
+
+from _builders import SKLEARN_API_CHECKS
 
 METHODS = ["paper", "polyphase", "fft"]
 FRAME_RATE = 25.0
@@ -438,21 +439,7 @@ def test_resampler_invalid_params_and_unfitted():
 
 
 # -- scikit-learn API ------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "check",
-    [
-        sk_checks.check_no_attributes_set_in_init,
-        sk_checks.check_get_params_invariance,
-        sk_checks.check_set_params,
-        sk_checks.check_parameters_default_constructible,
-        sk_checks.check_estimator_repr,
-        sk_checks.check_estimator_cloneable,
-        sk_checks.check_mixin_order,
-        sk_checks.check_do_not_raise_errors_in_init_or_set_params,
-        sk_checks.check_valid_tag_types,
-        sk_checks.check_estimator_tags_renamed,
-    ],
-)
+@pytest.mark.parametrize("check", SKLEARN_API_CHECKS)
 def test_resampler_sklearn_api_checks(check):
     check("Resampler", Resampler(method="fft", nan_policy="interpolate"))
 

@@ -13,7 +13,6 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
 from sklearn_impression import (  # noqa: E402
-    DyadicFrames,
     ModalityConcatenator,
     Resampler,
     make_impression,
@@ -22,34 +21,15 @@ from sklearn_impression._callbacks import CrossDomainNet  # noqa: E402
 from sklearn_impression.metrics import ccc_scorer  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
-TINY = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=3,
-            batch_size=32, random_state=0)
+from _builders import dyadic_frames, tiny_net  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+TINY = tiny_net(max_epochs=3)
 
 
 def frames(seed=0, n_frames=40):
-    rng = np.random.default_rng(seed)
-    emitters = [rng.normal(size=(n_frames, 3)).astype(np.float32) for _ in range(2)]
-    receivers, index, y, rec_ids, stim_ids = [], [], [], [], []
-    for s in range(2):
-        for p in range(3):
-            r = rng.normal(size=(n_frames, 2)).astype(np.float32)
-            receivers.append(r)
-            y.append(np.column_stack([r[:, 0] + emitters[s][:, 1] + 0.3 * p,
-                                      -r[:, 1]]))
-            index.append(s)
-            rec_ids.append(f"p{p}")
-            stim_ids.append(f"s{s}")
-    X = DyadicFrames(emitters, receivers, index, ["e0", "e1", "e2"], ["r0", "r1"],
-                     rec_ids, stim_ids)
-    return X, y
+    return dyadic_frames(
+        lambda r, e, p: np.column_stack([r[:, 0] + e[:, 1] + 0.3 * p, -r[:, 1]]),
+        n_receivers=3, n_frames=(n_frames,), seed=seed)
 
 
 @pytest.fixture(scope="module")

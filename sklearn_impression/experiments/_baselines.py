@@ -34,15 +34,21 @@ def _wrap_array(X):
 
 
 def _fit_inputs(estimator, X, y):
-    """``(frames, targets)`` for fit; remembers whether input was an array."""
+    """``(frames, targets)`` for fit; remembers whether input was an array.
+
+    Raises a ``ValueError`` naming the estimator when there is no frame to fit.
+    """
     estimator._array_input = not isinstance(X, DyadicFrames)
-    if not estimator._array_input:
-        return X, _check_y(X, y)
-    X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True,
-                         dtype=np.float64)
-    estimator._y_1d = y.ndim == 1
-    y = y.reshape(len(y), -1)
-    return _wrap_array(X), [y]
+    if estimator._array_input:
+        X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True,
+                             dtype=np.float64)
+        estimator._y_1d = y.ndim == 1
+        X, y = _wrap_array(X), [y.reshape(len(y), -1)]
+    else:
+        y = _check_y(X, y)
+    if X.n_frames < 1:
+        raise ValueError(f"{type(estimator).__name__} needs at least one frame")
+    return X, y
 
 
 def _predict_inputs(estimator, X):
@@ -233,8 +239,6 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit on all frames of all recordings."""
         X, y = _fit_inputs(self, X, y)
-        if X.n_frames < 1:
-            raise ValueError("RidgeBaseline needs at least one frame")
         shift_x = shift_y = None
         n = 0
         for i, sl, features in _frame_chunks(X):
@@ -417,8 +421,6 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         if self._array_input and self.window != 1:
             raise ValueError("a 2-D frame array needs window=1 (rows are independent "
                              "frames); pass DyadicFrames for window > 1")
-        if X.n_frames < 1:
-            raise ValueError("LSTMBaseline needs at least one frame")
         emitter, receiver, erows = self._layout(X)  # validates before torch
         windows = self._windows(X.frame_counts, self.hop or self.window)
         from .._torch import import_torch
