@@ -79,6 +79,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         windows covering it (windows ``hop`` apart plus one aligned to the end of
         each recording; recordings shorter than ``window`` are padded by repeating
         their last frame, and padding is ignored by attention, losses and output).
+        Under leave-receivers-out, windows of about the receivers' reaction lag
+        (25-50 frames at 25 Hz) beat ``window=1``, which only ties ridge
+        regression (``benchmarks/bench_learning.py``).
     hop : int, default=None
         Window step, ``1 <= hop <= window``; ``None`` means ``max(1, window // 2)``.
     intra, inter : bool, default=True
@@ -101,7 +104,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         StepLR: multiply the learning rate by ``lr_gamma`` every ``lr_step`` epochs.
     max_epochs : int, default=40
     batch_size : int, default=512
-        Frames (or windows) per batch.
+        Frames per batch, or windows per batch when ``window > 1`` (so a batch
+        holds ``batch_size * window`` frames: lower it with large windows; 32-64
+        windows of 25-50 frames worked best in ``benchmarks/bench_learning.py``).
     validation_fraction : float in [0, 1) or None, default=0.1
         Held-out part for the ``valid_*`` history entries: whole recordings when
         ``round(fraction * n_recordings) >= 1``, otherwise frames (random frames,
