@@ -430,6 +430,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         frames = self.scaler_.transform(frames)
         train, valid = split_validation(frames, self.validation_fraction, self.window,
                                         np.random.RandomState(seed))
+        del frames  # the split holds copies; free the full set before training
         device = str(self.device)
         train_ds = self._dataset(train, device, for_training=True)
         valid_ds = None if valid is None else self._dataset(valid, device,

@@ -377,3 +377,30 @@ def test_write_refuses_to_overwrite(tmp_path, data, label_rate):
         write_impression(tmp_path, label_rate, data.targets)
     write_impression(tmp_path, label_rate[:2], data.targets[:2], overwrite=True)
     assert load_impression(tmp_path).receivers.tolist() == [0, 0]
+
+
+def test_load_in_parallel_equals_serial(tmp_path, data, label_rate):
+    write_impression(tmp_path, label_rate, data.targets)
+    serial = load_impression(tmp_path)
+    parallel = load_impression(tmp_path, n_jobs=2)
+    assert parallel.receivers.tolist() == serial.receivers.tolist()
+    assert parallel.stimuli.tolist() == serial.stimuli.tolist()
+    for a, b, ya, yb in zip(serial.recordings, parallel.recordings, serial.targets,
+                            parallel.targets, strict=True):
+        assert a.modalities == b.modalities
+        for name in a.modalities:
+            np.testing.assert_array_equal(b.streams[name].values,
+                                          a.streams[name].values)
+        np.testing.assert_array_equal(yb, ya)
+    recs = parallel.recordings
+    assert recs[0].streams["emitter.audio"] is recs[4].streams["emitter.audio"]
+
+
+def test_load_in_parallel_reports_the_same_error(tmp_path):
+    small_layout(tmp_path)
+    _corrupt(tmp_path, "feats_participant/1.csv", "x,idx\n0,0\n0,1\nabc,2\n0,3\n")
+    match = r"1.csv, line 4, column 1: non-numeric value 'abc'"
+    with pytest.raises(ValueError, match=match):
+        load_impression(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        load_impression(tmp_path, n_jobs=2)

@@ -193,9 +193,20 @@ def _stats(values, weights=None):
         mean = shift + offset
         var = squares / values.shape[0] - offset ** 2
     else:
-        values = values.astype(np.float64)
-        mean = np.average(values, axis=0, weights=weights)
-        var = np.average((values - mean) ** 2, axis=0, weights=weights)
+        # Weighted (emitter rows by how often frames use them), in float64 chunks.
+        weights = np.asarray(weights, dtype=np.float64)
+        chunk = 65536
+        total_weight = weights.sum()
+        mean = np.zeros(values.shape[1])
+        for start in range(0, values.shape[0], chunk):
+            part = values[start:start + chunk].astype(np.float64)
+            mean += weights[start:start + chunk] @ part
+        mean /= total_weight
+        var = np.zeros(values.shape[1])
+        for start in range(0, values.shape[0], chunk):
+            part = values[start:start + chunk].astype(np.float64) - mean
+            var += weights[start:start + chunk] @ (part * part)
+        var /= total_weight
     scale = np.sqrt(np.maximum(var, 0.0))
     scale[~(scale > 1e-6 * np.maximum(np.abs(mean), 1.0))] = 1.0
     return mean, scale
