@@ -184,7 +184,8 @@ def _in_worker(_):
 def test_single_thread_cluster_still_gets_the_tasks():
     # joblib runs n_jobs=1 in the calling process; a one-GPU cluster has 1 thread.
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  host="127.0.0.1", dashboard_address=None) as lc, \
+                                  protocol="tcp://", host="127.0.0.1",
+                                  dashboard_address=None) as lc, \
             dask_backend(lc) as own:
         (address,) = own.nthreads()
         assert Parallel()(delayed(_in_worker)(i) for i in range(3)) == [address] * 3
