@@ -14,8 +14,9 @@ Importing this package does not import torch; the torch-backed objects
 from importlib import import_module
 
 from ._cluster import dask_backend, scatter_inputs
+from ._frames import DyadicFrames
 from ._persistence import load_model, save_model
-from ._recording import DyadicFrames, Recording, Stream
+from ._recording import Recording, Stream
 from ._version import __version__
 from .datasets import load_impression, make_impression, write_impression
 from .metrics import ccc_score, ccc_scorer

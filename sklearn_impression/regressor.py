@@ -9,7 +9,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
-from ._recording import DyadicFrames, Recording
+from ._frames import DyadicFrames
+from ._recording import Recording
 from ._torch import import_torch
 from .nn import (
     BatchIterator,

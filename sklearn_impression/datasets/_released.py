@@ -6,14 +6,15 @@ Layout (all files comma-separated with one header row, one row per label frame):
     root/feats_stimuli/sti.csv            emitter features, all stimuli stacked
     root/feats_participant/<id>.csv       receiver features, last column: sti.csv row
     root/labels/<id>.csv                  competence, warmth
+
+Parsing and writing the CSV files is in ``_csv.py``, splitting a domain's columns
+into modalities in ``_modalities.py``.
 """
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import warnings
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._recording import DOMAINS, Recording, Stream
+from ._csv import _read_csv, _read_text_table, _write_rows
+from ._modalities import _split_columns
 from ._synthetic import TARGET_NAMES
 
 __all__ = ["load_impression", "write_impression"]
@@ -35,146 +38,10 @@ PARTICIPANT_DIR = Path("feats_participant")
 LABEL_DIR = Path("labels")
 INDEX_COLUMN = "sti_row"
 
-# Column-name patterns of the tools used for IMPRESSION, checked in this order.
-_MODALITY_PATTERNS = (
-    ("face", re.compile(r"^(au\d+_[rc]|face)", re.IGNORECASE)),
-    ("physio", re.compile(r"bvp|ecg|gsr|eda|ppg|physio|skin_cond|heart",
-                          re.IGNORECASE)),
-    ("eye", re.compile(r"gaze|eye|pupil|fixation|saccade", re.IGNORECASE)),
-    ("audio", re.compile(r"mfcc|voice|voicing|rms|energy|zcr|loudness|f0|pcm_|"
-                         r"jitter|shimmer|hnr|audio", re.IGNORECASE)),
-)
 _SAFE_STEM = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
 
 
 # -- reading -----------------------------------------------------------------------
-def _read_csv(path, root, dtype=np.float64):
-    """Header names and data of one CSV file, or ValueError naming the line."""
-    shown = path.relative_to(root) if path.is_relative_to(root) else path
-    if not path.is_file():
-        raise ValueError(f"{shown}: file not found under {root}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            header = handle.readline()
-            if not header.strip():
-                raise ValueError(f"{shown}, line 1: empty file, expected a header row")
-            names = [n.strip().strip('"') for n in header.rstrip("\r\n").split(",")]
-            seen = set()
-            for name in names:
-                if name in seen:
-                    raise ValueError(f"{shown}, line 1: duplicate column name {name!r}")
-                seen.add(name)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)  # "no data"
-                    data = np.loadtxt(handle, delimiter=",", dtype=dtype, ndmin=2,
-                                      comments=None)
-            except UnicodeDecodeError:
-                raise
-            except ValueError:
-                data = None
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, shown) from exc
-    if data is None or (data.shape[0] and data.shape[1] != len(names)):
-        _raise_bad_line(path, shown, len(names))
-    if data.shape[0] == 0:
-        raise ValueError(f"{shown}, line 2: header only, no data rows")
-    return names, data
-
-
-def _not_utf8(path, shown):
-    """ValueError naming the first byte of ``path`` that is not UTF-8, and its line.
-
-    The file is decoded again in binary chunks, so the offset counts from the start
-    of the file (a text reader's error counts from its current buffer).
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset, newlines = 0, 0  # bytes and line breaks before the current chunk
-    with open(path, "rb") as handle:
-        while True:
-            chunk = handle.read(1 << 20)
-            pending = decoder.getstate()[0]  # incomplete sequence from the last chunk
-            try:
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                data = pending + chunk
-                position = offset - len(pending) + exc.start
-                line = newlines - pending.count(b"\n") + data.count(
-                    b"\n", 0, exc.start) + 1
-                return ValueError(
-                    f"{shown}, line {line}: not UTF-8 text ({exc.reason} at byte "
-                    f"{position})"
-                )
-            if not chunk:
-                break
-            offset += len(chunk)
-            newlines += chunk.count(b"\n")
-    return ValueError(f"{shown}: not UTF-8 text")
-
-
-def _raise_bad_line(path, shown, n_columns):
-    """Find the first malformed line in Python (slow path, only after a failure)."""
-    try:
-        _find_bad_line(path, shown, n_columns)
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, shown) from exc
-    raise ValueError(f"{shown}: could not be parsed as numeric CSV")
-
-
-def _find_bad_line(path, shown, n_columns):
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        handle.readline()
-        for line_no, line in enumerate(handle, start=2):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            cells = line.split(",")
-            if len(cells) != n_columns:
-                raise ValueError(
-                    f"{shown}, line {line_no}: {len(cells)} values, the header has "
-                    f"{n_columns} (ragged or truncated row)"
-                )
-            for col, cell in enumerate(cells, start=1):
-                try:
-                    float(cell)
-                except ValueError:
-                    hint = (
-                        " (is the file comma-separated?)"
-                        if ";" in cell or "\t" in cell
-                        else ""
-                    )
-                    raise ValueError(
-                        f"{shown}, line {line_no}, column {col}: non-numeric value "
-                        f"{cell!r}{hint}"
-                    ) from None
-
-
-def _modality_of(name):
-    for modality, pattern in _MODALITY_PATTERNS:
-        if pattern.search(name):
-            return modality
-    return None
-
-
-def _split_columns(domain, names, split_modalities):
-    """``[(modality_name, column_indices, channel_names)]`` for one domain's columns."""
-    prefix = domain + "."
-    if split_modalities and names and all(
-        n.startswith(prefix) and n.count(".") >= 2 for n in names
-    ):
-        keys = [n[len(prefix):].split(".", 1) for n in names]  # written by us
-    elif split_modalities and all(_modality_of(n) for n in names):
-        keys = [(_modality_of(n), n) for n in names]
-    else:
-        keys = [("features", n) for n in names]
-    groups = {}
-    for col, (modality, channel) in enumerate(keys):
-        groups.setdefault(prefix + modality, ([], []))
-        groups[prefix + modality][0].append(col)
-        groups[prefix + modality][1].append(channel)
-    return [(m, np.asarray(c), ch) for m, (c, ch) in groups.items()]
-
-
 def _as_id(stem):
     return int(stem) if stem.isdigit() else stem
 
@@ -226,19 +93,6 @@ def _stimulus_starts(root, boundaries, index_columns, n_rows):
     if starts.size == 0 or starts[0] != 0 or np.any(np.diff(starts) <= 0):
         raise ValueError(f"{STIMULUS_INDEX_FILE}: start rows must increase from 0")
     return starts.astype(np.int64), ids
-
-
-def _read_text_table(path, root):
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            lines = [line.rstrip("\r\n").split(",") for line in handle
-                     if line.strip()]
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, path.relative_to(root)) from exc
-    if len(lines) < 2 or any(len(row) != 3 for row in lines):
-        raise ValueError(f"{path.relative_to(root)}: expected a header and rows "
-                         "'stimulus,start_row,n_rows'")
-    return lines[0], lines[1:]
 
 
 def _participant_stems(root, receivers):
@@ -505,17 +359,6 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
 
 
 # -- writing -----------------------------------------------------------------------
-def _write_rows(handle, array, float_format, index=None, chunk=4096):
-    """Fast CSV body: one ``%`` format per chunk instead of one per row."""
-    fields = [float_format] * array.shape[1] + (["%d"] if index is not None else [])
-    row = ",".join(fields) + "\n"
-    for start in range(0, array.shape[0], chunk):
-        part = np.asarray(array[start:start + chunk], dtype=np.float64)
-        if index is not None:
-            part = np.column_stack([part, index[start:start + chunk]])
-        handle.write((row * part.shape[0]) % tuple(part.ravel().tolist()))
-
-
 def _check_label_rate(rec):
     for name, stream in rec.streams.items():
         if stream.rate != rec.frame_rate or stream.n_samples != rec.n_frames:

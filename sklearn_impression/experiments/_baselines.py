@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._recording import DyadicFrames
+from .._frames import DyadicFrames
 
 __all__ = ["ConstantPredictor", "LSTMBaseline", "RidgeBaseline"]
 

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .._recording import DyadicFrames
+from .._frames import DyadicFrames
 from ..metrics import ccc_score
 from ._protocols import (
     LeaveGroupsOut,

@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
-from .._recording import DyadicFrames
+from .._frames import DyadicFrames
 
 __all__ = [
     "PROTOCOLS",

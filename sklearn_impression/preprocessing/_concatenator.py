@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._recording import DOMAINS, DyadicFrames
+from .._frames import DyadicFrames
+from .._recording import DOMAINS
 from ._resampler import (
     _channel_layout,
     _check_float32_range,
