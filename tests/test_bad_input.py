@@ -537,14 +537,15 @@ def test_files_with_bom_crlf_and_blank_lines_load(tmp_path, relative):
     assert data.recordings[1].streams["receiver.features"].channels == ("x",)
 
 
-def test_inf_in_file_is_named_by_the_resampler(tmp_path):
+def test_inf_in_file_is_named_with_file_and_line(tmp_path):
+    # Caught at load time now (features are float32, where inf and overflow look
+    # alike), with the file and line instead of only the stream and sample.
     layout(tmp_path)
     write_csv(tmp_path / "feats_stimuli" / "sti.csv",
               "a,b\n0,1\ninf,1\n0,1\n0,1\n")
-    data = load_impression(tmp_path)
-    with pytest.raises(ValueError, match=r"'emitter.features', channel 'a': inf at "
-                                         "sample 1"):
-        Resampler().fit_transform(data.recordings)
+    with pytest.raises(ValueError, match=r"sti.csv, line 3, column 1: value "
+                                         r"inf is infinite"):
+        load_impression(tmp_path)
 
 
 # -- 5. property tests -----------------------------------------------------------

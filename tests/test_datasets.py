@@ -404,3 +404,18 @@ def test_load_in_parallel_reports_the_same_error(tmp_path):
         load_impression(tmp_path)
     with pytest.raises(ValueError, match=match):
         load_impression(tmp_path, n_jobs=2)
+
+
+@pytest.mark.parametrize("relative, text, match", [
+    ("feats_stimuli/sti.csv", "a,b\n0,1\n0,1e39\n0,1\n0,1\n",
+     r"sti.csv, line 3, column 2: value .* beyond float32's range"),
+    ("feats_stimuli/sti.csv", "a,b\n0,1\n0,1\ninf,1\n0,1\n",
+     r"sti.csv, line 4, column 1: value .*infinite"),
+    ("feats_participant/1.csv", "x,idx\n0,0\n-2e40,1\n0,2\n0,3\n",
+     r"1.csv, line 3, column 1: value .* beyond float32's range"),
+])
+def test_load_rejects_values_float32_cannot_hold(tmp_path, relative, text, match):
+    small_layout(tmp_path)
+    _corrupt(tmp_path, relative, text)
+    with pytest.raises(ValueError, match=match):
+        load_impression(tmp_path)

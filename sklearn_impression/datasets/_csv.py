@@ -15,8 +15,12 @@ import numpy as np
 
 
 # -- reading -----------------------------------------------------------------------
-def _read_csv(path, root, dtype=np.float64):
-    """Header names and data of one CSV file, or ValueError naming the line."""
+def _read_csv(path, root, dtype=np.float64, *, features=False):
+    """Header names and data of one CSV file, or ValueError naming the line.
+
+    ``features=True`` also rejects values that are infinite or beyond float32's
+    range (features are stored as float32, where they would silently become inf).
+    """
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if not path.is_file():
         raise ValueError(f"{shown}: file not found under {root}")
@@ -46,7 +50,25 @@ def _read_csv(path, root, dtype=np.float64):
         _raise_bad_line(path, shown, len(names))
     if data.shape[0] == 0:
         raise ValueError(f"{shown}, line 2: header only, no data rows")
+    if features:
+        _check_float32_range(data, shown)
     return names, data
+
+
+def _check_float32_range(data, shown):
+    """ValueError naming the first infinite or float32-overflowing value."""
+    limit = np.finfo(np.float32).max
+    for start in range(0, data.shape[0], 65536):  # no full-size temporary
+        part = data[start:start + 65536]
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(part) | (np.abs(part) > limit)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{shown}, line {start + row + 2}, column {col + 1}: value "
+                f"{float(part[row, col])!r} is infinite or beyond float32's range "
+                f"(|x| <= {limit:.4g}); features are stored as float32"
+            )
 
 
 def _not_utf8(path, shown):

@@ -131,7 +131,7 @@ def _read_participant(root, stem, n_rows, split_modalities):
     """
     path = PARTICIPANT_DIR / f"{stem}.csv"
     try:
-        names, data = _read_csv(root / path, root)
+        names, data = _read_csv(root / path, root, features=True)
     except ValueError as exc:
         return None, exc, None, None
     if len(names) < 2:
@@ -284,7 +284,8 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
     """
     root = Path(root)
     stems = _participant_stems(root, receivers)
-    sti_names, sti = _read_csv(root / STIMULUS_FILE, root, np.float32)
+    sti_names, sti = _read_csv(root / STIMULUS_FILE, root, np.float32,
+                               features=True)
     n_rows = sti.shape[0]
 
     reads = (delayed(_read_participant)(root, stem, n_rows, split_modalities)
