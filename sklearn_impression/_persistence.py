@@ -441,6 +441,22 @@ def load_model(path, *, device="cpu"):
     -----
     UserWarning
         When the file was written by another ``sklearn_impression`` version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> path = os.path.join(tempfile.mkdtemp(), "ridge.safetensors")
+    >>> save_model(Ridge().fit(np.eye(2), [0.0, 1.0]), path)
+    >>> load_model(path).predict(np.eye(2)).round(3)
+    array([0.25, 0.75])
+    >>> with open(path, "r+b") as f:  # flip one byte of the file
+    ...     _ = f.seek(-1, os.SEEK_END); _ = f.write(b"!")
+    >>> load_model(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file

@@ -228,6 +228,18 @@ def run_ablation(data, *, protocol="receivers", n_splits=5, epochs=40, seed=0,
     Returns
     -------
     AblationResult
+
+    Examples
+    --------
+    >>> from sklearn_impression import make_impression
+    >>> data = make_impression(3, 2, 4.0, random_state=0)
+    >>> tiny = {"hidden_size": 4, "num_heads": 2, "num_layers": 1, "fc_size": 4}
+    >>> result = run_ablation(data, n_splits=3, epochs=1, rows=["no_kd", "ridge"],
+    ...                       model_params=tiny)
+    >>> [row["key"] for row in result.rows]
+    ['full', 'no_kd', 'ridge']
+    >>> result.protocol, result.rows[1]["label"]
+    ('receivers', '(-) KD loss')
     """
     start = time.perf_counter()
     if isinstance(data, tuple):

@@ -80,6 +80,16 @@ def write_report(result, out_dir, name):
     -------
     dict
         ``{"json": Path, "markdown": Path}``.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> paths = write_report({"seed": 0, "markdown": "# Demo"}, out, "demo")
+    >>> json.loads(paths["json"].read_text())
+    {'seed': 0}
+    >>> paths["markdown"].read_text().strip()
+    '# Demo'
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
