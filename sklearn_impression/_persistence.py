@@ -178,7 +178,7 @@ class _Encoder:
                 raise TypeError(f"{path}: attribute {name!r} cannot be stored")
             where = f"{path}.{name}"
             if key == _REGRESSOR and name == "net_":
-                out["state"][name] = {"__net__": self.net(est, value, where)}
+                out["state"][name] = {"__net__": self.net(value, where)}
                 continue
             try:
                 out["state"][name] = self.value(value, where)
@@ -187,7 +187,7 @@ class _Encoder:
                                 f"({type(est).__name__}): {exc}") from None
         return out
 
-    def net(self, regressor, net, path):
+    def net(self, net, path):
         """The module weights (on CPU) and the training history of ``net_``."""
         for name, tensor in net.module_.state_dict().items():
             self.tensors[f"{path}.module.{name}"] = np.ascontiguousarray(
@@ -292,7 +292,6 @@ class _Decoder:
     def net(self, regressor, spec, path):
         import torch
         from skorch.history import History
-
 
         device = self.device if self.device is not None else str(regressor.device)
         if device.startswith("cuda") and not torch.cuda.is_available():

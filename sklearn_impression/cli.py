@@ -90,6 +90,14 @@ def _add_protocol(parser, *, default="receivers", allow_none=False):
                         help="folds of the grouped protocols (default 5)")
 
 
+def _add_saved_model(parser):
+    """``--model``, the data options and the synthetic data's ``--seed``."""
+    parser.add_argument("--model", required=True, help="model.joblib of 'train'")
+    _add_data(parser)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the synthetic data (default 0)")
+
+
 def build_parser():
     """The argument parser of ``sklearn-impression``."""
     parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
@@ -136,18 +144,12 @@ def build_parser():
                        help="torch CPU threads (default: torch's choice)")
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on data")
-    evaluate.add_argument("--model", required=True, help="model.joblib of 'train'")
-    _add_data(evaluate)
-    evaluate.add_argument("--seed", type=int, default=0,
-                          help="seed of the synthetic data (default 0)")
+    _add_saved_model(evaluate)
     evaluate.add_argument("--out", default=None,
                           help="folder for evaluation.json and .md (optional)")
 
     predict = sub.add_parser("predict", help="write per-recording traces (CSV)")
-    predict.add_argument("--model", required=True, help="model.joblib of 'train'")
-    _add_data(predict)
-    predict.add_argument("--seed", type=int, default=0,
-                         help="seed of the synthetic data (default 0)")
+    _add_saved_model(predict)
     predict.add_argument("--out", default="results/predictions",
                          help="folder for one CSV per recording")
     return parser
@@ -281,18 +283,15 @@ def _cmd_train(args):
 
 def _score(model, data, name):
     from .model_selection import describe_data
-    from .model_selection._evaluate import _ccc
+    from .model_selection._evaluate import _ccc, _named, _receiver_scores
 
     names = tuple(getattr(data, "target_names", ("competence", "warmth")))
     pred = model.predict(data.recordings)
-    pooled = dict(zip(names, _ccc(data.targets, pred).tolist(), strict=True))
-    receivers = {}
-    for r in dict.fromkeys(data.receivers.tolist()
-                           if hasattr(data.receivers, "tolist") else data.receivers):
-        idx = [i for i, x in enumerate(data.receivers) if x == r]
-        receivers[str(r)] = dict(zip(names, _ccc([data.targets[i] for i in idx],
-                                                 [pred[i] for i in idx]).tolist(),
-                                     strict=True))
+    pooled = _named(_ccc(data.targets, pred), names)
+    ids = (data.receivers.tolist() if hasattr(data.receivers, "tolist")
+           else list(data.receivers))
+    receivers = {str(r): scores for r, (scores, _) in
+                 _receiver_scores(ids, data.targets, pred, names).items()}
     return {"data": describe_data(data.recordings, data.targets, name),
             "ccc": pooled, "receiver_ccc": receivers}
 

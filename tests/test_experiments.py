@@ -170,3 +170,10 @@ def test_markdown_table_and_report_dict(tmp_path):
     assert json.loads(paths["json"].read_text()) == {"seed": 1, "value": 0.5,
                                                      "nan": None}
     assert paths["markdown"].read_text() == "# hi\n"
+
+
+def test_constant_predictor_fitted_on_recordings_predicts_arrays():
+    from types import SimpleNamespace
+
+    model = ConstantPredictor().fit([SimpleNamespace(n_frames=3)], [np.ones((3, 2))])
+    np.testing.assert_array_equal(model.predict(np.zeros((2, 4))), np.ones((2, 2)))

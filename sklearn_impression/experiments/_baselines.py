@@ -157,10 +157,9 @@ class ConstantPredictor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
             y = [np.asarray(t, dtype=np.float64) for t in y]
             y = np.concatenate([t[:, np.newaxis] if t.ndim == 1 else t for t in y])
-            self._array_input = False
         else:
             _, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-            self._array_input, self._y_1d = True, np.ndim(y) == 1
+            self._y_1d = np.ndim(y) == 1
             y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         if not np.isfinite(y).all():
             raise ValueError("targets contain NaN or inf")
@@ -175,8 +174,7 @@ class ConstantPredictor(RegressorMixin, BaseEstimator):
                       else [int(r.n_frames) for r in X])
             return [np.tile(self.constant_, (n, 1)) for n in counts]
         X = validate_data(self, X, reset=False)
-        out = np.tile(self.constant_, (X.shape[0], 1))
-        return out[:, 0] if self._y_1d else out
+        return _predict_output(self, [np.tile(self.constant_, (X.shape[0], 1))], True)
 
 
 def _is_recordings(X):
@@ -384,28 +382,32 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} features contain NaN or inf")
         return emitter.astype(np.float32), receiver.astype(np.float32), erows
 
-    def _windows(self, counts, hop):
-        w = self.window
-        starts_all, frame_offset = [], 0
+    def _check_windows(self, counts, as_array):
+        """Raise before any torch code if the windows do not fit the frames."""
+        if as_array and self.window != 1:
+            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
+                             "frames); pass DyadicFrames for window > 1")
         for i, n in enumerate(counts):
-            if n < w:
+            if n < self.window:
                 raise ValueError(
-                    f"recording {i} has {n} frames, fewer than window={w}"
+                    f"recording {i} has {n} frames, fewer than window={self.window}"
                 )
-            starts = list(range(0, n - w + 1, hop))
-            if starts[-1] != n - w:
-                starts.append(n - w)
-            starts_all.append(frame_offset + np.asarray(starts, dtype=np.int64))
-            frame_offset += n
-        starts = np.concatenate(starts_all) if starts_all else np.empty(0, np.int64)
-        return starts[:, np.newaxis] + np.arange(w)
 
-    def _batch(self, torch, tensors, positions):
-        emitter, receiver, erows, mean, scale = tensors
-        x = torch.cat([emitter[erows[positions]], receiver[positions]], dim=-1)
-        if self.standardize:
-            x = (x - mean) / scale
-        return x
+    def _dataset(self, torch, layout, counts, hop, device, y=None):
+        """A :class:`FrameDataset` of standardised frames cut into windows."""
+        from ..nn._data import FrameDataset, window_table
+
+        emitter, receiver, erows = layout
+        if self.standardize:  # once here, not per batch (the arrays are copies)
+            n_e = emitter.shape[1]
+            emitter -= self.mean_[:n_e]
+            emitter /= self.scale_[:n_e]
+            receiver -= self.mean_[n_e:]
+            receiver /= self.scale_[n_e:]
+        windows = window_table(counts, self.window, hop)[0]
+        return FrameDataset(*(None if a is None else torch.as_tensor(a, device=device)
+                              for a in (emitter, receiver, erows, y)),
+                            windows=torch.as_tensor(windows, device=device))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -418,16 +420,15 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         """Train on all frames of all recordings."""
         X, y = _fit_inputs(self, X, y)
-        if self._array_input and self.window != 1:
-            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
-                             "frames); pass DyadicFrames for window > 1")
-        emitter, receiver, erows = self._layout(X)  # validates before torch
-        windows = self._windows(X.frame_counts, self.hop or self.window)
+        self._check_windows(X.frame_counts, self._array_input)
+        layout = self._layout(X)  # validates before torch
+        emitter, receiver, erows = layout
         from .._torch import import_torch
 
         torch = import_torch()
+        from ..nn._data import BatchIterator
+
         seed = check_random_state(self.random_state).randint(2**31 - 1)
-        generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         device = torch.device(self.device)
         n_features = X.n_features
@@ -440,31 +441,29 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         self.mean_ = np.concatenate([e_mean, r_mean]).astype(np.float32)
         std = np.sqrt(np.concatenate([e_var, r_var]))
         self.scale_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
-        tensors = [torch.as_tensor(a, device=device) for a in
-                   (emitter, receiver, erows, self.mean_, self.scale_)]
-        target = torch.as_tensor(np.concatenate(y).astype(np.float32), device=device)
-        windows_t = torch.as_tensor(windows, device=device)
+        target = np.concatenate(y).astype(np.float32)
+        dataset = self._dataset(torch, layout, X.frame_counts,
+                                self.hop or self.window, device, y=target)
         from ._lstm_module import LSTMRegressorModule
 
         self.module_ = LSTMRegressorModule(
             n_features, target.shape[1], self.hidden_size, self.num_layers,
             self.dropout, self.bidirectional).to(device)
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        batches = BatchIterator(dataset, batch_size=self.batch_size, shuffle=True,
+                                seed=seed)
         self.history_ = []
         self.module_.train()
         for _ in range(self.max_epochs):
-            order = torch.randperm(len(windows_t), generator=generator).to(device)
             total_loss, seen = 0.0, 0
-            for start in range(0, len(order), self.batch_size):
-                positions = windows_t[order[start:start + self.batch_size]]
-                x = self._batch(torch, tensors, positions)
-                loss = torch.nn.functional.mse_loss(self.module_(x),
-                                                    target[positions])
+            for x, y_batch in batches:
+                pred = self.module_(torch.cat([x["emitter"], x["receiver"]], dim=-1))
+                loss = torch.nn.functional.mse_loss(pred, y_batch)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                total_loss += loss.item() * len(positions)
-                seen += len(positions)
+                total_loss += loss.item() * len(y_batch)
+                seen += len(y_batch)
             self.history_.append(total_loss / seen)
         self.module_.eval()
         if not self._array_input:
@@ -476,27 +475,22 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         """One ``(n_frames_i, n_outputs)`` array per recording."""
         check_is_fitted(self)
         X, as_array = _predict_inputs(self, X)
-        if as_array and self.window != 1:
-            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
-                             "frames); pass DyadicFrames for window > 1")
-        emitter, receiver, erows = self._layout(X)
         counts = X.frame_counts
-        windows = self._windows(counts, self.window)
+        self._check_windows(counts, as_array)
+        layout = self._layout(X)
         from .._torch import import_torch
 
         torch = import_torch()
+        from ..nn._data import BatchIterator, average_windows
+
         device = next(self.module_.parameters()).device
-        tensors = [torch.as_tensor(a, device=device) for a in
-                   (emitter, receiver, erows, self.mean_, self.scale_)]
-        total = torch.zeros((int(counts.sum()), self.n_outputs_), device=device)
-        seen = torch.zeros((int(counts.sum()), 1), device=device)
+        dataset = self._dataset(torch, layout, counts, self.window, device)
         with torch.no_grad():
-            for start in range(0, len(windows), self.batch_size):
-                positions = torch.as_tensor(windows[start:start + self.batch_size],
-                                            device=device)
-                x = self._batch(torch, tensors, positions)
-                flat = positions.reshape(-1)
-                total.index_add_(0, flat, self.module_(x).reshape(len(flat), -1))
-                seen.index_add_(0, flat, torch.ones((len(flat), 1), device=device))
-        values = (total / seen).cpu().numpy().astype(np.float64)
+            # seed: no draw from torch's global generator (the order is not shuffled)
+            y_windows = torch.cat([
+                self.module_(torch.cat([x["emitter"], x["receiver"]], dim=-1))
+                for x, _ in BatchIterator(dataset, batch_size=self.batch_size, seed=0)
+            ]).cpu().numpy()
+        values = average_windows(y_windows, dataset.windows.cpu().numpy(), None,
+                                 int(counts.sum()))
         return _predict_output(self, _split_rows(values, counts), as_array)

@@ -360,10 +360,8 @@ default="receivers"
     y_pred = [predictions[i] for i in tested]
     pooled = _named(_ccc(y_test, y_pred), target_names)
     receiver_ccc = {}
-    for r in dict.fromkeys(receivers[i] for i in tested):
-        idx = [j for j, i in enumerate(tested) if receivers[i] == r]
-        scores = _named(_ccc([y_test[j] for j in idx], [y_pred[j] for j in idx]),
-                        target_names)
+    for r, (scores, idx) in _receiver_scores([receivers[i] for i in tested], y_test,
+                                             y_pred, target_names).items():
         scores["n_frames"] = int(sum(y_test[j].shape[0] for j in idx))
         receiver_ccc[r] = scores
     return ProtocolResult(
@@ -385,6 +383,20 @@ default="receivers"
         frame_indices=frame_indices,
         estimators=estimators if return_estimators else None,
     )
+
+
+def _receiver_scores(receivers, y_true, y_pred, names):
+    """Receiver id to ``(CCC per dimension, positions)`` over its recordings.
+
+    ``receivers[j]`` is the id of recording ``j`` of ``y_true`` and ``y_pred``;
+    receivers come in order of first appearance.
+    """
+    positions = {}
+    for j, r in enumerate(receivers):
+        positions.setdefault(r, []).append(j)
+    return {r: (_named(_ccc([y_true[j] for j in idx], [y_pred[j] for j in idx]),
+                       names), idx)
+            for r, idx in positions.items()}
 
 
 def _target_part(target, indices):
