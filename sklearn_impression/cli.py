@@ -100,7 +100,7 @@ def _add_saved_model(parser):
 
 def build_parser():
     """The argument parser of ``sklearn-impression``."""
-    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train and score on synthetic data, write a "
