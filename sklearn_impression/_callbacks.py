@@ -19,6 +19,7 @@ from skorch.utils import to_tensor
 
 from ._torch import import_torch
 from .nn import ccc_per_output, kd_loss, se_loss, task_loss
+from .nn._losses import _valid
 
 torch = import_torch()
 
@@ -167,15 +168,9 @@ class ValidCCC(Callback):
         if training or y_pred is None or batch is None or batch[1] is None:
             return
         x, y_true = batch
-        y_hat = y_pred[0].detach().float()
         mask = x.get("mask") if isinstance(x, Mapping) else None
-        if mask is None:
-            y_hat, y_true = y_hat.reshape(-1, y_hat.shape[-1]), y_true.reshape(
-                -1, y_true.shape[-1])
-        else:
-            y_hat, y_true = y_hat[mask], y_true[mask]
-        self.preds_.append(y_hat)
-        self.trues_.append(y_true.float())
+        self.preds_.append(_valid(y_pred[0].detach(), mask))
+        self.trues_.append(_valid(y_true, mask))
 
     def on_epoch_end(self, net, **kwargs):
         if not getattr(self, "preds_", None):

@@ -305,6 +305,7 @@ class _Decoder:
             raise ValueError(f"model file: malformed network entry at {path}")
         state = {k[len(prefix):]: torch.from_numpy(np.array(v))
                  for k, v in self.tensors.items() if k.startswith(prefix)}
+        regressor._validate_params()
         net = regressor._make_net(device)
         with torch.random.fork_rng(devices=[]):  # initialisation draws random weights
             net.initialize()

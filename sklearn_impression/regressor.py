@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.helper import predefined_split
 
 from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
 from ._frames import DyadicFrames
@@ -30,22 +31,6 @@ from .nn._inputs import (
 torch = import_torch()
 
 __all__ = ["CrossDomainRegressor"]
-
-
-class _ValidationSplit:
-    """skorch ``train_split`` returning a prepared validation set.
-
-    The validation tensors are not pickled with the model.
-    """
-
-    def __init__(self, dataset):
-        self.dataset = dataset
-
-    def __call__(self, dataset, y=None, **kwargs):
-        return dataset, self.dataset
-
-    def __getstate__(self):
-        return {"dataset": None}
 
 
 class CrossDomainRegressor(RegressorMixin, BaseEstimator):
@@ -295,8 +280,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 self.emitter_features, X.shape[1])
             self.n_emitter_features_ = self._emitter_cols.size
             self.n_receiver_features_ = self._receiver_cols.size
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or inf")
         else:
             X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
         return frames_from_array(X, y, self._emitter_cols, self._receiver_cols)
@@ -321,7 +304,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             )
 
     # -- torch side ------------------------------------------------------------
-    def _dataset(self, frames, device, *, for_training):
+    def _dataset(self, frames, device):
         def tensor(a, dtype=torch.float32):
             return torch.as_tensor(np.ascontiguousarray(a)).to(device, dtype)
         windows = mask = None
@@ -330,10 +313,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             index, mask = window_table(frames.lengths, self.window, hop)
             windows = tensor(index, torch.int64)
             mask = None if mask is None else tensor(mask, torch.bool)
-        y = frames.y if for_training else None
         return FrameDataset(tensor(frames.emitter), tensor(frames.receiver),
                             tensor(frames.emitter_row, torch.int64),
-                            None if y is None else tensor(y), windows, mask)
+                            None if frames.y is None else tensor(frames.y),
+                            windows, mask)
 
     def _callbacks(self, has_validation):
         from skorch.callbacks import (
@@ -361,7 +344,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def _make_net(self, device, *, seed=None, valid_ds=None):
         """The skorch net for the current hyperparameters and fitted shapes.
 
@@ -390,8 +372,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
-            dataset=FrameDataset,
-            train_split=None if valid_ds is None else _ValidationSplit(valid_ds),
+            train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),
             kd_weight=self.kd_weight,
             se_weight=self.se_weight,
@@ -403,6 +384,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             **iterator_seed,
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the network.
 
@@ -433,15 +415,17 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                                         np.random.RandomState(seed))
         del frames  # the split holds copies; free the full set before training
         device = str(self.device)
-        train_ds = self._dataset(train, device, for_training=True)
-        valid_ds = None if valid is None else self._dataset(valid, device,
-                                                            for_training=True)
+        train_ds = self._dataset(train, device)
+        valid_ds = None if valid is None else self._dataset(valid, device)
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
-        devices = [torch.device(device).index or 0] if device != "cpu" else []
+        devices = []
+        if device != "cpu":  # "cuda" without an index is the current device
+            index = torch.device(device).index
+            devices = [torch.cuda.current_device() if index is None else index]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self.net_.fit(train_ds, None)
-        self.net_.train_split = None  # drop the validation tensors
+        self.net_.train_split = None  # drop the validation tensors (not pickled)
         for _, callback in self.net_.callbacks_:
             # The scheduler holds the optimizer; pickled there, its CUDA state would
             # bypass skorch's device mapping. It is rebuilt at the next fit anyway.
@@ -470,7 +454,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         frames = self.scaler_.transform(self._frames(X, reset=False))
-        dataset = self._dataset(frames, self.net_.device, for_training=False)
+        dataset = self._dataset(frames, self.net_.device)
         # Outputs stay on the device until the end: one transfer instead of one
         # synchronising copy per batch (skorch's default moves each batch to CPU).
         y_units = self.net_.forward(dataset, training=False,

@@ -189,3 +189,24 @@ def test_batch_iterator_epochs_are_permutations_and_seeded():
     assert epoch(BatchIterator(ds, batch_size=4, shuffle=True, seed=3)) == first
     assert len(it) == 3
     assert epoch(BatchIterator(ds, batch_size=4)) == list(range(10))
+
+
+def test_average_windows_multi_output_with_padding_matches_loop():
+    index, mask = window_table([6, 2], window=4, hop=2)
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=index.shape + (3,))
+    out = average_windows(y, index, mask, 8)
+    expected = np.zeros((8, 3))
+    counts = np.zeros(8)
+    for u, t in zip(*np.nonzero(mask), strict=True):
+        expected[index[u, t]] += y[u, t]
+        counts[index[u, t]] += 1
+    np.testing.assert_allclose(out, expected / counts[:, None])
+
+
+def test_unshuffled_batch_iterator_leaves_global_rng_alone():
+    ds = FrameDataset(torch.zeros(1, 1), torch.zeros(5, 1),
+                      torch.zeros(5, dtype=torch.int64))
+    state = torch.get_rng_state()
+    list(BatchIterator(ds, batch_size=2))
+    torch.testing.assert_close(torch.get_rng_state(), state)

@@ -331,3 +331,22 @@ def test_sync_free_epoch_loop_records_the_same_history(data, monkeypatch):
     huge = [t * 1e30 for t in y]
     with pytest.raises(FloatingPointError, match=r"epoch 1: .*task=inf"):
         CrossDomainRegressor(**TINY, standardize=False).fit(X, huge)
+
+
+def test_predict_leaves_global_torch_rng_alone(fitted, data):
+    X, _ = data
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    fitted.predict(X)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("params", [dict(num_heads=0), dict(hidden_size=1.5)])
+def test_parameter_types_are_validated_before_other_checks(data, params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = data
+    with pytest.raises(InvalidParameterError, match="parameter of CrossDomain"):
+        CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
+

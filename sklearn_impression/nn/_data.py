@@ -72,8 +72,10 @@ def average_windows(y_windows, index, mask, n_frames):
     if mask is not None:
         keep = mask.reshape(-1)
         flat_index, flat_y = flat_index[keep], flat_y[keep]
-    sums = np.zeros((n_frames, k), dtype=np.float64)
-    np.add.at(sums, flat_index, flat_y)
+    # np.bincount per output column is much faster than np.add.at.
+    sums = np.empty((n_frames, k), dtype=np.float64)
+    for j in range(k):
+        sums[:, j] = np.bincount(flat_index, weights=flat_y[:, j], minlength=n_frames)
     counts = np.bincount(flat_index, minlength=n_frames)
     return sums / np.maximum(counts, 1)[:, None]
 
@@ -118,14 +120,6 @@ class FrameDataset(torch.utils.data.Dataset):
     def device(self):
         return self.receiver.device
 
-    def to(self, device):
-        """Return a copy whose tensors live on ``device``."""
-        def move(t):
-            return None if t is None else t.to(device)
-        return FrameDataset(move(self.emitter), move(self.receiver),
-                            move(self.emitter_row), move(self.y), move(self.windows),
-                            move(self.window_mask))
-
     def batch(self, units):
         """The batch of ``units`` (a slice or an int64 index tensor)."""
         if self.windows is None:
@@ -165,15 +159,19 @@ class BatchIterator:
         A new permutation every epoch, drawn from the iterator's own generator.
     seed : int, default=None
         Seed of that generator (``None`` draws one from torch's global generator).
+        Without ``shuffle`` there is no generator, so iterating in order (as
+        ``predict`` does) leaves torch's global random state alone.
     """
 
     def __init__(self, dataset, batch_size=1024, shuffle=False, seed=None):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
-        if seed is None:
-            seed = int(torch.randint(0, 2**62, (1,)).item())
-        self.generator = torch.Generator().manual_seed(int(seed))
+        self.generator = None
+        if shuffle:
+            if seed is None:
+                seed = int(torch.randint(0, 2**62, (1,)).item())
+            self.generator = torch.Generator().manual_seed(int(seed))
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

@@ -237,7 +237,7 @@ class Standardizer:
         with np.errstate(over="ignore", invalid="ignore"):
             e_mean, e_scale = _stats(frames.emitter[used], uses[used])
             r_mean, r_scale = _stats(frames.receiver)
-            t_mean, t_scale = _stats(frames.y, np.ones(frames.y.shape[0]))
+            t_mean, t_scale = _stats(frames.y)
         for what, mean, scale in (("emitter feature", e_mean, e_scale),
                                   ("receiver feature", r_mean, r_scale),
                                   ("target", t_mean, t_scale)):

@@ -76,9 +76,8 @@ def kd_loss(h_emitter, h_receiver, mask=None):
 def _kl(p_from, q_from, axis):
     """KL(P || Q) of softmax-normalised vectors, summed, divided by the vector count."""
     dim = 1 if axis == "feature" else 0
-    log_p = F.log_softmax(p_from, dim=dim)
-    log_q = F.log_softmax(q_from, dim=dim)
-    return (log_p.exp() * (log_p - log_q)).sum() / p_from.shape[0]
+    return F.kl_div(F.log_softmax(q_from, dim=dim), F.log_softmax(p_from, dim=dim),
+                    reduction="batchmean", log_target=True)
 
 
 def se_loss(h_emitter, h_receiver, h_e2r, h_r2e, mask=None, axis="feature"):
