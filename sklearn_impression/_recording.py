@@ -17,6 +17,7 @@ place.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Hashable, Mapping
 
@@ -89,6 +90,18 @@ def _as_real_2d(values, what):
             f"{array.shape}"
         )
     return array
+
+
+def _recording_name(receiver, stimulus):
+    return f"recording (receiver={receiver!r}, stimulus={stimulus!r})"
+
+
+def _at_label_rate(stream, recording):
+    """Whether ``stream`` has ``recording``'s label rate and ``n_frames`` samples."""
+    return (
+        math.isclose(stream.rate, recording.frame_rate, rel_tol=1e-9)
+        and stream.n_samples == recording.n_frames
+    )
 
 
 def _check_rate(rate, what):
@@ -222,12 +235,12 @@ class Recording:
 
     def __init__(self, streams, n_frames, frame_rate=25.0, receiver=None,
                  stimulus=None):
-        what = f"recording (receiver={receiver!r}, stimulus={stimulus!r})"
+        what = _recording_name(receiver, stimulus)
         if not isinstance(streams, Mapping):
             raise TypeError(f"{what}: streams must be a mapping of name to Stream")
-        checked = {}
+        checked, domains = {}, set()
         for name, stream in streams.items():
-            split_modality_name(name)
+            domains.add(split_modality_name(name)[0])
             if not isinstance(stream, Stream):
                 raise TypeError(
                     f"{what}: stream {name!r} must be a Stream, got "
@@ -235,7 +248,7 @@ class Recording:
                 )
             checked[name] = stream
         for domain in DOMAINS:
-            if not any(n.startswith(domain + ".") for n in checked):
+            if domain not in domains:
                 raise ValueError(f"{what}: has no {domain} stream")
         if isinstance(n_frames, bool) or not isinstance(n_frames, numbers.Integral):
             raise TypeError(f"{what}: n_frames must be an integer, got {n_frames!r}")
@@ -272,7 +285,7 @@ class Recording:
     @property
     def name(self):
         """Short description used in error messages."""
-        return f"recording (receiver={self.receiver!r}, stimulus={self.stimulus!r})"
+        return _recording_name(self.receiver, self.stimulus)
 
     def domain_streams(self, domain):
         """Streams of one domain, as ``{modality_name: Stream}``."""

@@ -353,3 +353,28 @@ def test_pipeline_make_impression_frame_counts_match_targets():
     assert frames.stimuli == tuple(data.stimuli)
     assert all(np.isfinite(b).all() for b in frames.emitter_blocks)
     assert all(np.isfinite(b).all() for b in frames.receiver_blocks)
+
+
+def test_concatenator_fit_transform_equals_fit_then_transform(rng):
+    recs = _recordings(rng)
+    concat = ModalityConcatenator(exclude="receiver.face")
+    once = concat.fit_transform(recs)
+    twice = ModalityConcatenator(exclude="receiver.face").fit(recs).transform(recs)
+    assert once.feature_names == twice.feature_names
+    np.testing.assert_array_equal(once.emitter_index, twice.emitter_index)
+    np.testing.assert_array_equal(once.to_frames(), twice.to_frames())
+    assert concat.receiver_modalities_ == ("receiver.eye", "receiver.physio")
+
+
+def test_concatenator_fit_transform_checks_inputs(rng):
+    recs = _recordings(rng)
+    rec = recs[0]
+    wider = Stream(np.zeros((20, 2)), FRAME_RATE, ["bvp", "ecg"])
+    other = rec.replace(streams={**rec.streams, "receiver.physio": wider})
+    with pytest.raises(ValueError, match="differ"):
+        ModalityConcatenator().fit_transform([rec, other])
+    with pytest.raises(TypeError, match="Recording"):
+        ModalityConcatenator().fit_transform(np.zeros((4, 3)))
+    slow = _recordings(rng, rates={"receiver.eye": 50.0})
+    with pytest.raises(ValueError, match="Run the Resampler first"):
+        ModalityConcatenator().fit_transform(slow)

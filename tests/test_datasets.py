@@ -419,3 +419,16 @@ def test_load_rejects_values_float32_cannot_hold(tmp_path, relative, text, match
     _corrupt(tmp_path, relative, text)
     with pytest.raises(ValueError, match=match):
         load_impression(tmp_path)
+
+
+def test_write_accepts_rate_within_tolerance(tmp_path):
+    # What the Resampler keeps as is (rate within 1e-9 of the label rate) the
+    # writer accepts as label-rate features.
+    near = 25.0 * (1 + 1e-12)
+    rec = Recording({"emitter.audio": Stream(np.ones((4, 1)), near, ["zcr"]),
+                     "receiver.physio": Stream(np.zeros((4, 1)), 25.0, ["gsr"])},
+                    n_frames=4, receiver=1, stimulus=0)
+    write_impression(tmp_path, [rec], [np.zeros((4, 2))])
+    loaded = load_impression(tmp_path)
+    np.testing.assert_array_equal(
+        loaded.recordings[0].streams["emitter.audio"].values, np.ones((4, 1)))

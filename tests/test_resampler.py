@@ -482,3 +482,52 @@ def test_resampler_refit_and_order_independent():
         for name in a.modalities:
             np.testing.assert_array_equal(a.streams[name].values,
                                           b.streams[name].values)
+
+
+def test_resampler_fit_transform_equals_fit_then_transform():
+    recs = [_multi_rate_recording(receiver=f"p{i}") for i in range(2)]
+    once = Resampler().fit_transform(recs)
+    res = Resampler().fit(recs)
+    twice = res.transform(recs)
+    for a, b in zip(once, twice, strict=True):
+        assert a.modalities == b.modalities
+        for name in a.modalities:
+            np.testing.assert_array_equal(a.streams[name].values,
+                                          b.streams[name].values)
+    fitted = Resampler()
+    fitted.fit_transform(recs)
+    assert fitted.channels_ == res.channels_
+    assert fitted.n_channels_ == res.n_channels_
+
+
+def test_resampler_fit_transform_checks_before_resampling(monkeypatch):
+    good = _multi_rate_recording(receiver="p1")
+    long = _stream(100, 9, 3, prefix="mfcc")
+    bad = good.replace(streams={**good.streams, "emitter.audio": long},
+                       receiver="p2")
+    calls = []
+    monkeypatch.setitem(resampler_module._METHODS, "paper",
+                        lambda *args: calls.append(args))
+    for call in (Resampler().fit_transform,
+                 Resampler().fit([good]).transform):
+        with pytest.raises(ValueError, match=r"receiver='p2'.*'emitter.audio'.*lasts"):
+            call([good, bad])
+    assert calls == []  # durations are checked for all recordings first
+
+
+def test_resampler_keeps_stream_within_rate_tolerance():
+    # A rate within 1e-9 of the label rate counts as the label rate.
+    near = Stream(np.ones((8, 1)), rate=FRAME_RATE * (1 + 1e-12))
+    rec = _recording({"emitter.x": near, "receiver.x": _stream(FRAME_RATE, 8 / 25, 1)},
+                     8 / 25)
+    assert Resampler().fit_transform([rec])[0] is rec
+
+
+def test_resampler_interpolates_float32_nan_stream():
+    values = np.linspace(0, 1, 200, dtype=np.float32)[:, np.newaxis]
+    values[50:60] = np.nan
+    stream = Stream(values, rate=50)
+    out = _resample_one(stream, 4, nan_policy="interpolate")
+    assert out.values.dtype == np.float32
+    assert np.isfinite(out.values).all()
+    assert np.isnan(stream.values[50:60]).all()  # input untouched

@@ -23,7 +23,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._recording import DOMAINS, Recording, Stream
+from .._recording import DOMAINS, Recording, Stream, _at_label_rate
 from ._csv import _read_csv, _read_text_table, _write_rows
 from ._modalities import _split_columns
 from ._synthetic import TARGET_NAMES
@@ -111,11 +111,11 @@ def _participant_stems(root, receivers):
     if not stems:
         raise ValueError(f"{folder}: no participant CSV files")
     if receivers is not None:
-        wanted = [str(r) for r in receivers]
-        missing = sorted(set(wanted) - set(stems))
+        wanted = {str(r) for r in receivers}
+        missing = sorted(wanted - set(stems))
         if missing:
             raise ValueError(f"receivers {missing} not found in {folder}")
-        stems = [s for s in stems if s in set(wanted)]
+        stems = [s for s in stems if s in wanted]
     return stems
 
 
@@ -362,7 +362,7 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
 # -- writing -----------------------------------------------------------------------
 def _check_label_rate(rec):
     for name, stream in rec.streams.items():
-        if stream.rate != rec.frame_rate or stream.n_samples != rec.n_frames:
+        if not _at_label_rate(stream, rec):
             raise ValueError(
                 f"{rec.name}: stream {name!r} has {stream.n_samples} samples at "
                 f"{stream.rate:g} Hz, but the released layout stores label-rate "

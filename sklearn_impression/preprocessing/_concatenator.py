@@ -1,19 +1,12 @@
 """Join label-rate modalities into an emitter and a receiver block (early fusion)."""
 
-import math
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._frames import DyadicFrames
-from .._recording import DOMAINS
-from ._resampler import (
-    _channel_layout,
-    _check_float32_range,
-    _check_layout,
-    _check_recordings,
-)
+from .._recording import DOMAINS, _at_label_rate
+from ._resampler import _check_float32_range, _fit_recordings, _fitted_recordings
 
 __all__ = ["ModalityConcatenator"]
 
@@ -130,8 +123,28 @@ n_receiver_features=1, n_emitter_blocks=1)
         -------
         self : ModalityConcatenator
         """
-        recordings = _check_recordings(X, type(self).__name__)
-        layout = _channel_layout(recordings)
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and build its blocks, checking the recordings once.
+
+        Parameters
+        ----------
+        X : sequence of Recording
+            As in :meth:`fit`.
+        y : ignored
+
+        Returns
+        -------
+        frames : DyadicFrames
+            As returned by :meth:`transform`.
+        """
+        return self._concatenate(self._fit(X))
+
+    def _fit(self, X):
+        recordings, layout = _fit_recordings(X, type(self).__name__)
         selected = self._select(tuple(layout))
         self.modalities_ = tuple(layout)
         self.channels_ = dict(layout)
@@ -140,7 +153,7 @@ n_receiver_features=1, n_emitter_blocks=1)
             names = tuple(f"{m}.{c}" for m in mods for c in layout[m])
             setattr(self, f"{domain}_modalities_", mods)
             setattr(self, f"{domain}_feature_names_", names)
-        return self
+        return recordings
 
     def _select(self, available):
         include = _as_names(self.include, "include")
@@ -185,12 +198,13 @@ n_receiver_features=1, n_emitter_blocks=1)
             One receiver block per recording and one emitter block per distinct
             set of emitter streams, emitter columns first in the feature names.
         """
-        check_is_fitted(self)
-        recordings = _check_recordings(X, type(self).__name__)
+        return self._concatenate(_fitted_recordings(self, X))
+
+    def _concatenate(self, recordings):
+        """Blocks of checked recordings, each distinct emitter block once."""
         emitter_blocks, receiver_blocks, emitter_index = [], [], []
         block_of = {}  # (ids of the emitter streams, n_frames) -> block number
         for rec in recordings:
-            _check_layout(rec, self.channels_, "seen in fit")
             for name in self.emitter_modalities_ + self.receiver_modalities_:
                 _check_label_rate(rec, name, rec.streams[name])
             streams = [rec.streams[m] for m in self.emitter_modalities_]
@@ -255,10 +269,7 @@ def _preview(names, limit=4):
 
 
 def _check_label_rate(rec, name, stream):
-    if (
-        not math.isclose(stream.rate, rec.frame_rate, rel_tol=1e-9)
-        or stream.n_samples != rec.n_frames
-    ):
+    if not _at_label_rate(stream, rec):
         raise ValueError(
             f"{rec.name}, modality {name!r}: {stream.n_samples} samples at "
             f"{stream.rate:g} Hz, but the recording has {rec.n_frames} label frames "

@@ -1,6 +1,5 @@
 """Bring every stream of a recording to the label rate (paper section 3.2)."""
 
-import math
 from fractions import Fraction
 
 import numpy as np
@@ -9,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._recording import Recording, Stream
+from .._recording import Recording, Stream, _at_label_rate
 
 __all__ = ["Resampler"]
 
@@ -40,13 +39,25 @@ def _check_recordings(X, owner):
     return recordings
 
 
-def _channel_layout(recordings):
-    """``{modality: channel names}`` shared by all recordings, or a ValueError."""
+def _fit_recordings(X, owner):
+    """``(recordings, layout)`` for ``fit``: one ``{modality: channel names}`` layout
+    shared by all recordings, or a ValueError."""
+    recordings = _check_recordings(X, owner)
     first = recordings[0]
     layout = {name: s.channels for name, s in first.streams.items()}
     for rec in recordings[1:]:
         _check_layout(rec, layout, f"in {first.name}")
-    return layout
+    return recordings, layout
+
+
+def _fitted_recordings(estimator, X):
+    """Recordings for ``transform``: ``estimator`` is fitted and every recording has
+    the layout (``channels_``) seen in ``fit``."""
+    check_is_fitted(estimator)
+    recordings = _check_recordings(X, type(estimator).__name__)
+    for rec in recordings:
+        _check_layout(rec, estimator.channels_, "seen in fit")
+    return recordings
 
 
 def _check_layout(rec, layout, where):
@@ -90,6 +101,12 @@ def _short(names, limit=6):
     return names[:limit] + [f"... ({len(names) - limit} more)"]
 
 
+def _check_durations(recordings):
+    for rec in recordings:
+        for name, stream in rec.streams.items():
+            _check_duration(rec, name, stream)
+
+
 def _check_duration(rec, name, stream):
     """The stream must cover the labels to within one label frame."""
     if stream.n_samples == 0:
@@ -108,17 +125,17 @@ def _check_duration(rec, name, stream):
 # -- numerics ------------------------------------------------------------------------
 def _finite_values(rec, name, stream, nan_policy):
     """``(values, whether NaN were filled)``; filled values are float64; inf raises."""
-    finite = np.isfinite(stream.values)
+    values = stream.values
+    finite = np.isfinite(values)
     if finite.all():
-        return stream.values, False
-    x = np.asarray(stream.values, dtype=np.float64)
-    isnan = np.isnan(x)
+        return values, False
+    isnan = np.isnan(values)
     bad = ~finite & ~isnan
     if bad.any() or nan_policy == "raise":
         if not bad.any():
             bad = isnan
         i, j = np.argwhere(bad)[0]
-        what = "NaN" if np.isnan(x[i, j]) else f"{x[i, j]}"
+        what = "NaN" if isnan[i, j] else f"{float(values[i, j])}"
         hint = (
             "; set nan_policy='interpolate' to fill NaN gaps"
             if what == "NaN"
@@ -128,7 +145,7 @@ def _finite_values(rec, name, stream, nan_policy):
             f"{rec.name}, stream {name!r}, channel {stream.channels[j]!r}: {what} at "
             f"sample {i} (t = {i / stream.rate:.3f} s){hint}"
         )
-    x = np.array(x, dtype=np.float64)  # own copy: the stream is read-only
+    x = np.array(values, dtype=np.float64)  # own copy: the stream is read-only
     t = np.arange(x.shape[0])
     for j in np.flatnonzero(isnan.any(axis=0)):
         gaps = isnan[:, j]
@@ -348,15 +365,33 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         -------
         self : Resampler
         """
-        recordings = _check_recordings(X, type(self).__name__)
-        layout = _channel_layout(recordings)
-        for rec in recordings:
-            for name, stream in rec.streams.items():
-                _check_duration(rec, name, stream)
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and resample it, checking the recordings once.
+
+        Parameters
+        ----------
+        X : sequence of Recording
+            As in :meth:`fit`.
+        y : ignored
+
+        Returns
+        -------
+        recordings : list of Recording
+            As returned by :meth:`transform`.
+        """
+        return self._resample(self._fit(X))
+
+    def _fit(self, X):
+        recordings, layout = _fit_recordings(X, type(self).__name__)
+        _check_durations(recordings)
         self.modalities_ = tuple(layout)
         self.channels_ = dict(layout)
         self.n_channels_ = {name: len(ch) for name, ch in layout.items()}
-        return self
+        return recordings
 
     def transform(self, X):
         """Resample every stream to its recording's label rate and frame count.
@@ -372,33 +407,31 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             New recordings (the input is not modified) whose streams all have
             ``rate == frame_rate`` and ``n_frames`` samples.
         """
-        check_is_fitted(self)
-        recordings = _check_recordings(X, type(self).__name__)
-        for rec in recordings:
-            _check_layout(rec, self.channels_, "seen in fit")
+        recordings = _fitted_recordings(self, X)
+        _check_durations(recordings)
+        return self._resample(recordings)
+
+    def _resample(self, recordings):
+        """Resample checked recordings, each shared stream once."""
         resample = _METHODS[self.method]
-        done = {}  # (id(stream), n_frames, frame_rate) -> (stream, result)
+        # (id(stream), n_frames, frame_rate) -> result; ``recordings`` keeps the
+        # streams alive, so their ids stay unique during the loop
+        done = {}
         out = []
         for rec in recordings:
             streams = {}
             for name, stream in rec.streams.items():
                 key = (id(stream), rec.n_frames, rec.frame_rate)
                 if key not in done:
-                    done[key] = (stream, self._resample_stream(rec, name, stream,
-                                                               resample))
-                streams[name] = done[key][1]
+                    done[key] = self._resample_stream(rec, name, stream, resample)
+                streams[name] = done[key]
             unchanged = all(streams[n] is s for n, s in rec.streams.items())
             out.append(rec if unchanged else rec.replace(streams=streams))
         return out
 
     def _resample_stream(self, rec, name, stream, resample):
-        _check_duration(rec, name, stream)
         x, filled = _finite_values(rec, name, stream, self.nan_policy)
-        at_label_rate = (
-            math.isclose(stream.rate, rec.frame_rate, rel_tol=1e-9)
-            and stream.n_samples == rec.n_frames
-        )
-        if at_label_rate:
+        if _at_label_rate(stream, rec):
             if not filled:
                 return stream  # finite and aligned already: nothing to do
             y = x
