@@ -208,7 +208,9 @@ def _stats(values, weights=None):
             var += weights[start:start + chunk] @ (part * part)
         var /= total_weight
     scale = np.sqrt(np.maximum(var, 0.0))
-    scale[~(scale > 1e-6 * np.maximum(np.abs(mean), 1.0))] = 1.0
+    # Constant columns get scale 1; an overflowed (non-finite) scale is kept so
+    # that Standardizer.fit can name the column.
+    scale[np.isfinite(scale) & ~(scale > 1e-6 * np.maximum(np.abs(mean), 1.0))] = 1.0
     return mean, scale
 
 
