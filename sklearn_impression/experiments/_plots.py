@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["plot_loss_trends", "plot_receiver_ccc", "plot_traces"]
 
-TARGET_NAMES = ("competence", "warmth")
+from ..datasets._synthetic import TARGET_NAMES
 
 
 def _figure(**kwargs):

@@ -22,7 +22,7 @@ from ._protocols import (
 
 __all__ = ["ProtocolResult", "describe_data", "evaluate_protocol"]
 
-TARGET_NAMES = ("competence", "warmth")
+from ..datasets._synthetic import TARGET_NAMES
 
 
 def _ids(X, attr):
