@@ -136,7 +136,7 @@ def _copies(objects, n_tasks=6):
 def test_lists_are_sent_once_with_scatter(client, data):
     X = list(data.recordings)  # joblib does not auto-scatter lists
     with dask_backend(client):
-        assert _copies(X) == 6  # a copy per task
+        assert _copies(X) > 2  # copies per task, more than one per worker
     with dask_backend(client, scatter=[X]):
         assert _copies(X) <= 2  # one copy per worker
     with dask_backend(client), scatter_inputs(X):
