@@ -424,7 +424,11 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             devices = [torch.cuda.current_device() if index is None else index]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            self.net_.fit(train_ds, None)
+            try:
+                self.net_.fit(train_ds, None)
+            except FloatingPointError:
+                del self.net_  # a diverged model must not look fitted
+                raise
         self.net_.train_split = None  # drop the validation tensors (not pickled)
         for _, callback in self.net_.callbacks_:
             # The scheduler holds the optimizer; pickled there, its CUDA state would

@@ -210,3 +210,13 @@ def test_same_seed_identical_pipeline_predictions_different_seed_differs():
     first, again, other = fit(3), fit(3), fit(4)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+
+
+def test_diverged_fit_leaves_no_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    model = CrossDomainRegressor(**{**TINY, "max_epochs": 20}, lr=1e6)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        model.fit(*frames())
+    with pytest.raises(NotFittedError):
+        model.predict(frames()[0])
