@@ -96,20 +96,24 @@ class FrameDataset(torch.utils.data.Dataset):
         frame (``window=1``).
     window_mask : bool tensor of shape (U, window), default=None
         ``False`` on padded positions; ``None`` when nothing is padded.
+    listener : int64 tensor of shape (N,), default=None
+        Listener-table row of every frame (listener adaptation); batches then
+        carry ``X["listener"]`` of shape ``(B, T)``.
 
     A batch is ``(X, y)`` with ``X = {"emitter": (B, T, n_e), "receiver":
-    (B, T, n_r)[, "mask": (B, T)]}`` and ``y`` of shape ``(B, T, n_outputs)`` (or
+    (B, T, n_r)[, "mask": (B, T)][, "listener": (B, T)]}`` and ``y`` of shape ``(B, T, n_outputs)`` (or
     ``None`` without targets), on the device of the tensors.
     """
 
     def __init__(self, emitter, receiver, emitter_row, y=None, windows=None,
-                 window_mask=None):
+                 window_mask=None, listener=None):
         self.emitter = emitter
         self.receiver = receiver
         self.emitter_row = emitter_row
         self.y = y
         self.windows = windows
         self.window_mask = window_mask
+        self.listener = listener
 
     def __len__(self):
         if self.windows is None:
@@ -128,12 +132,16 @@ class FrameDataset(torch.utils.data.Dataset):
             x = {"emitter": self.emitter[rows].unsqueeze(1),
                  "receiver": self.receiver[frames].unsqueeze(1)}
             y = None if self.y is None else self.y[frames].unsqueeze(1)
+            if self.listener is not None:
+                x["listener"] = self.listener[frames].unsqueeze(1)
             return x, y
         frames = self.windows[units]
         x = {"emitter": self.emitter[self.emitter_row[frames]],
              "receiver": self.receiver[frames]}
         if self.window_mask is not None:
             x["mask"] = self.window_mask[units]
+        if self.listener is not None:
+            x["listener"] = self.listener[frames]
         y = None if self.y is None else self.y[frames]
         return x, y
 

@@ -17,7 +17,8 @@ class Frames:
     """Flat frames: ``receiver[j]`` pairs with ``emitter[emitter_row[j]]``.
 
     ``lengths`` are the frame counts of consecutive recordings (one entry for a 2-D
-    array), ``y`` the ``(N, k)`` targets or ``None``.
+    array), ``y`` the ``(N, k)`` targets or ``None``, ``listener`` the ``(N,)``
+    int64 listener-table row of every frame (0: population) or ``None``.
     """
 
     emitter: np.ndarray
@@ -25,6 +26,7 @@ class Frames:
     emitter_row: np.ndarray
     lengths: np.ndarray
     y: np.ndarray = None
+    listener: np.ndarray = None
 
     @property
     def n_frames(self):
@@ -35,7 +37,9 @@ class Frames:
         return replace(self, receiver=self.receiver[keep],
                        emitter_row=self.emitter_row[keep],
                        lengths=np.asarray(lengths, dtype=np.int64),
-                       y=None if self.y is None else self.y[keep])
+                       y=None if self.y is None else self.y[keep],
+                       listener=None if self.listener is None
+                       else self.listener[keep])
 
 
 def _recording_name(X, i):
