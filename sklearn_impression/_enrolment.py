@@ -26,6 +26,9 @@ __all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
 MIN_ENROLMENT_FRAMES = 25
 
 _CALIBRATIONS = ("none", "offset", "offset+gain")
+#: Most frames per receiver (in evenly spaced frames or windows) used to fit its
+#: vector.
+_MAX_FRAMES = 512
 
 
 class UnknownReceiverWarning(UserWarning):
@@ -139,6 +142,48 @@ def _fit_vectors(model, dataset, rows, *, steps, lr, l2):
         module.train(was_training)
 
 
+def _vector_dataset(model, frames, frame_rows, rows):
+    """Training units for the vectors: frames, or windows ``window`` apart.
+
+    At most ``_MAX_FRAMES`` frames per receiver, in evenly spaced units: the 25 Hz
+    frames of a minute are highly redundant, and the enrolment must take
+    seconds on a CPU.
+    """
+    import torch
+
+    from .nn import FrameDataset, window_table
+
+    device = model.net_.device
+
+    def tensor(a, dtype=torch.float32):
+        return torch.as_tensor(np.ascontiguousarray(a)).to(device, dtype)
+
+    starts = np.concatenate([[0], np.cumsum(frames.lengths)[:-1]])
+    recs = [i for i, s in enumerate(starts) if np.isin(frame_rows[s], rows)]
+    if model.window == 1:
+        units = np.concatenate([np.arange(starts[i], starts[i] + frames.lengths[i])
+                                for i in recs])[:, None]
+        mask = None
+    else:
+        index, mask = window_table(frames.lengths, model.window, model.window)
+        first = np.isin(frame_rows[index[:, 0]], rows)
+        units, mask = index[first], None if mask is None else mask[first]
+    keep, most = [], max(1, _MAX_FRAMES // model.window)
+    for row in rows:
+        mine = np.flatnonzero(frame_rows[units[:, 0]] == row)
+        if mine.size > most:
+            mine = mine[np.linspace(0, mine.size - 1, most).astype(np.intp)]
+        keep.append(mine)
+    keep = np.concatenate(keep)
+    units = units[keep]
+    mask = None if mask is None else mask[keep]
+    return FrameDataset(tensor(frames.emitter), tensor(frames.receiver),
+                        tensor(frames.emitter_row, torch.int64),
+                        tensor(frames.y), tensor(units, torch.int64),
+                        None if mask is None else tensor(mask, torch.bool),
+                        tensor(frame_rows, torch.int64))
+
+
 def _fit_calibration(model, y_std, pred_std, frame_rows, rows, calibration):
     for row in rows:
         sel = frame_rows == row
@@ -157,7 +202,7 @@ def _fit_calibration(model, y_std, pred_std, frame_rows, rows, calibration):
         model.listener_offset_[row] = offset
 
 
-def adapt(model, X, y, *, calibration, steps, lr, l2):
+def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
     import torch
 
@@ -207,14 +252,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:
-        keep = np.flatnonzero(np.isin(frame_rows, new_rows))
-        part = frames
-        if keep.size < frames.n_frames:
-            starts = np.concatenate([[0], np.cumsum(frames.lengths)[:-1]])
-            kept = [n for s, n in zip(starts, frames.lengths, strict=True)
-                    if np.isin(frame_rows[s], new_rows)]
-            part = frames.take_frames(keep, kept)
-        dataset = model._dataset(part, model.net_.device)
+        dataset = _vector_dataset(model, frames, frame_rows, new_rows)
         _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
                      l2=float(l2))
     pred = model._predict_standardized(frames)

@@ -218,8 +218,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                  se_weight=1.0, se_softmax_axis="feature", task_loss="mse", lr=1e-3,
                  lr_step=20, lr_gamma=0.5, max_epochs=40, batch_size=512,
                  validation_fraction=0.1, early_stopping=None, grad_clip=None,
-                 listener_adaptation=False, standardize=True, emitter_features=None, device="cpu", amp=False,
-                 random_state=None, verbose=0):
+                 listener_adaptation=False, standardize=True, emitter_features=None,
+                 device="cpu", amp=False, random_state=None, verbose=0):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.lstm_dropout = lstm_dropout
@@ -519,7 +519,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         return average_windows(y_units, dataset.windows.cpu().numpy(), mask,
                                frames.n_frames)
 
-    def adapt(self, X, y, *, calibration="offset", steps=100, lr=0.05, l2=0.01):
+    def adapt(self, X, y, *, calibration="offset", steps=30, lr=0.1, l2=0.01):
         """Enrol receivers: fit only their own parameters from labelled frames.
 
         For every receiver in ``X`` this fits, with the shared network frozen
@@ -554,9 +554,11 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             ``"offset"`` adds the mean residual per output; ``"offset+gain"``
             also rescales by the least-squares slope (clipped to [0.1, 10]),
             which needs more frames to beat the offset alone.
-        steps : int, default=100
-            Optimiser steps for the listener vectors (0: keep the population).
-        lr : float, default=0.05
+        steps : int, default=30
+            Full-batch Adam steps for the listener vectors (0: keep the
+            population vector). They use at most 512 evenly spaced frames per
+            receiver (in windows ``window`` apart when ``window > 1``).
+        lr : float, default=0.1
             Adam learning rate of those steps.
         l2 : float, default=0.01
             Penalty on the squared distance of a vector from the population.

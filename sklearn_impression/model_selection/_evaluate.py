@@ -224,8 +224,8 @@ def _log(verbose, message):
 
 def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
                       random_state=0, test_size=0.1, valid_size=0.1,
-                      enrol_seconds=60.0, data_name=None, target_names=None, return_estimators=False,
-                      verbose=0):
+                      enrol_seconds=60.0, data_name=None, target_names=None,
+                      return_estimators=False, verbose=0):
     """Fit and score an estimator under a named protocol.
 
     Parameters

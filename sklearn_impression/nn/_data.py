@@ -101,8 +101,9 @@ class FrameDataset(torch.utils.data.Dataset):
         carry ``X["listener"]`` of shape ``(B, T)``.
 
     A batch is ``(X, y)`` with ``X = {"emitter": (B, T, n_e), "receiver":
-    (B, T, n_r)[, "mask": (B, T)][, "listener": (B, T)]}`` and ``y`` of shape ``(B, T, n_outputs)`` (or
-    ``None`` without targets), on the device of the tensors.
+    (B, T, n_r)[, "mask": (B, T)][, "listener": (B, T)]}`` and ``y`` of shape
+    ``(B, T, n_outputs)`` (or ``None`` without targets), on the device of the
+    tensors.
     """
 
     def __init__(self, emitter, receiver, emitter_row, y=None, windows=None,
