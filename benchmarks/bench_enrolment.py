@@ -13,7 +13,8 @@ Rows:
 - ``ridge``: RidgeBaseline (alpha 1), without enrolment and with an output
   offset per receiver (mean error over the enrolment seconds: what
   ``evaluate_protocol(..., "receivers+enrol")`` gives a model without ``adapt``);
-- ``network``: CrossDomainRegressor (``--window``, ``--epochs``, batch 32),
+- ``network``: CrossDomainRegressor (``--window``, ``--epochs``,
+  ``--hidden-size``, ``--num-heads``, batch 32),
   without enrolment and with ``adapt(calibration="offset" | "offset+gain")``;
 - ``network+LA``: the same with ``listener_adaptation=True``: ``adapt`` with the
   vector only, vector + offset, vector + offset + gain.
@@ -105,6 +106,7 @@ def ridge_gain_offset(model, X_head, y_head):
 
 def accuracy(X, y, args):
     params = dict(window=args.window, batch_size=32, max_epochs=args.epochs,
+                  hidden_size=args.hidden_size, num_heads=args.num_heads,
                   random_state=args.model_seed)
     models = {
         "ridge": (lambda: RidgeBaseline(alpha=1.0),
@@ -178,6 +180,8 @@ def paper(X, y, args):
     out = {}
     for la in (False, True):
         model = CrossDomainRegressor(listener_adaptation=la, max_epochs=args.epochs,
+                                     hidden_size=args.hidden_size,
+                                     num_heads=args.num_heads,
                                      random_state=args.model_seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownReceiverWarning)
@@ -219,12 +223,14 @@ def main(argv=None):
                         choices=["speed", "accuracy", "paper"])
     parser.add_argument("--generators", nargs="+", default=["impression", "drift"])
     parser.add_argument("--receivers", type=int, default=10)
-    parser.add_argument("--stimuli", type=int, default=3)
+    parser.add_argument("--stimuli", type=int, default=2)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--enrol-seconds", type=float, default=60.0)
     parser.add_argument("--window", type=int, default=25)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--hidden-size", type=int, default=32)
+    parser.add_argument("--num-heads", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--model-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)

@@ -242,9 +242,10 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     new_rows = np.array(sorted(known[r] for r in counts if r not in fitted),
                         dtype=np.int64)
     if module.listener is not None and new_rows.size:
+        weight = module.listener.weight
         with torch.no_grad():  # a re-enrolled receiver starts from the population
-            module.listener.weight[torch.as_tensor(new_rows)] = \
-                module.listener.weight[0].detach().clone()
+            weight[torch.as_tensor(new_rows, device=weight.device)] = \
+                weight[0].detach().clone()
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
     frame_rows = np.repeat(np.array([known[r] for r in receivers], dtype=np.int64),
