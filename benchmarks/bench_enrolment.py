@@ -30,7 +30,8 @@ Speed (``--part speed``): ``adapt`` of one new receiver from 60 s (1,500 frames)
 on a paper-size network (hidden 64, 2 layers, 16 heads) on one thread, wall and
 CPU (user+sys) seconds, window 1 and 25, with and without listener adaptation.
 
-Prints one JSON document; ``--save`` writes ``benchmarks/results/bench_enrolment.json``.
+Prints one JSON document; ``--save`` writes it to ``benchmarks/results/`` (``--out``
+names the file, default ``bench_enrolment.json``).
 """
 
 import argparse
@@ -235,6 +236,8 @@ def main(argv=None):
     parser.add_argument("--model-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--out", default="bench_enrolment.json",
+                        help="file name under benchmarks/results/ for --save")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = {"benchmark": "bench_enrolment", "machine": machine(),
@@ -261,7 +264,7 @@ def main(argv=None):
     text = json.dumps(result, indent=1)
     print(text)
     if args.save:
-        out = Path(__file__).parent / "results" / "bench_enrolment.json"
+        out = Path(__file__).parent / "results" / args.out
         out.parent.mkdir(exist_ok=True)
         out.write_text(text)
 
