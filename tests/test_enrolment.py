@@ -162,6 +162,27 @@ def test_adapt_changes_only_enrolled_receivers(data, listener_adaptation):
     assert err_after < err_before
 
 
+def test_adapt_gain_calibration_is_least_squares(data):
+    model = _fit(data)
+    X, _ = _split(data, ("p3",))
+    raw = model.predict(X)
+    # Targets that are an exact affine map of the predictions: recovered exactly.
+    y = [np.column_stack([2.5 * p[:, 0] + 3.0, 0.5 * p[:, 1] - 1.0]) for p in raw]
+    model.adapt(X, y)  # default: offset + gain
+    for c, t in zip(model.predict(X), y, strict=True):
+        np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-4)
+    # A slope beyond [0.1, 10] is clipped; the offset then matches the means.
+    y = [np.column_stack([50.0 * p[:, 0], p[:, 1]]) for p in raw]
+    model.adapt(X, y)
+    calibrated, target = np.concatenate(model.predict(X)), np.concatenate(y)
+    stacked = np.concatenate(raw)
+    np.testing.assert_allclose(calibrated[:, 0] - calibrated[:, 0].mean(),
+                               10.0 * (stacked[:, 0] - stacked[:, 0].mean()),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(calibrated.mean(axis=0), target.mean(axis=0),
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_adapt_fits_the_vector_of_a_new_receiver_only(data):
     model = _fit(data, listener_adaptation=True)
     table_before = model.net_.module_.listener.weight.detach().clone()
@@ -181,7 +202,7 @@ def test_adapt_offset_calibration_is_the_mean_residual(data):
     model = _fit(data)
     X, y = _split(data, ("p3",))
     raw = model.predict(X)
-    model.adapt(X, y)
+    model.adapt(X, y, calibration="offset")
     calibrated = model.predict(X)
     residual = np.concatenate(y) - np.concatenate(raw)
     shift = np.concatenate(calibrated) - np.concatenate(raw)
