@@ -128,7 +128,7 @@ class ProtocolResult:
     Attributes
     ----------
     protocol : str
-        ``"paper"``, ``"receivers"`` or ``"stimuli"``.
+        ``"paper"``, ``"receivers"``, ``"stimuli"`` or ``"receivers+enrol"``.
     protocol_description : str
     estimator : str
         Class name of the (final) estimator.
@@ -147,7 +147,9 @@ class ProtocolResult:
         Receiver id to ``{dimension: CCC, "n_frames": int}`` over that receiver's
         test frames.
     folds : list of dict
-        Per fold: recordings and frames in train and test, fit and predict seconds.
+        Per fold: recordings and frames in train and test, fit and predict seconds;
+        for ``"receivers+enrol"`` also ``n_enrol_frames`` and ``enrol_time``
+        (``n_test_frames`` then counts the scored frames only).
     wall_time : float
         Seconds for the whole evaluation.
     predictions : list of ndarray or None
@@ -155,7 +157,8 @@ class ProtocolResult:
         never tested).
     frame_indices : list of ndarray or None
         Per recording, which frames ``predictions`` covers (``None`` = all of them,
-        the grouped protocols; the test frames for the paper protocol).
+        the grouped protocols; the test frames for the paper protocol; the frames
+        after the enrolment seconds for ``"receivers+enrol"``).
     estimators : list or None
         The fitted estimators, one per fold, when ``return_estimators=True``.
     """
