@@ -378,3 +378,23 @@ def test_enrol_protocol_with_the_network_scores_fewer_frames(data):
     assert enrol == X.n_frames - 4 * 30
     assert sum(f["n_test_frames"] for f in plain.folds) == X.n_frames
     assert result.estimators is None and np.isfinite(list(result.ccc.values())).all()
+
+
+def test_module_listener_vectors_enter_after_the_receiver_lstm():
+    from sklearn_impression.nn import CrossDomainModule
+
+    torch.manual_seed(0)
+    net = CrossDomainModule(3, 2, hidden_size=4, num_heads=2, num_layers=1,
+                            n_listeners=2).eval()
+    assert tuple(net.listener.weight.shape) == (3, 8)
+    with torch.no_grad():
+        net.listener.weight.copy_(torch.randn(3, 8))
+    e, r = torch.randn(5, 4, 3), torch.randn(5, 4, 2)
+    rows = torch.tensor([0, 1, 2, 1, 0])[:, None].expand(5, 4)
+    y, _ = net(e, r, listener=rows)
+    z_e, z_r = net.encode(e, r)
+    expected = net.decode(z_e, (z_r + net.listener.weight[rows]) / 2)[0]
+    torch.testing.assert_close(y, expected)
+    # No listener index: the population row for everyone.
+    torch.testing.assert_close(net(e, r)[0], net(e, r, listener=0 * rows)[0])
+    assert CrossDomainModule(3, 2, hidden_size=4, num_heads=2).listener is None
