@@ -169,8 +169,9 @@ class ValidCCC(Callback):
             return
         x, y_true = batch
         mask = x.get("mask") if isinstance(x, Mapping) else None
-        self.preds_.append(_valid(y_pred[0].detach(), mask))
-        self.trues_.append(_valid(y_true, mask))
+        # float64, like ccc_score: the history and the metric agree.
+        self.preds_.append(_valid(y_pred[0].detach().double(), mask))
+        self.trues_.append(_valid(torch.as_tensor(y_true).double(), mask))
 
     def on_epoch_end(self, net, **kwargs):
         if not getattr(self, "preds_", None):

@@ -249,7 +249,7 @@ class _Decoder:
         if "__estimator__" in value:
             return self.estimator(value["__estimator__"], path)
         if "__standardizer__" in value:
-            from .nn._inputs import Standardizer
+            from ._standardize import Standardizer
 
             fields = {f.name for f in dataclasses.fields(Standardizer)}
             raw = value["__standardizer__"]

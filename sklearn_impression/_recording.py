@@ -1,6 +1,6 @@
 """Containers for dyadic recordings: :class:`Stream`, :class:`Recording`.
 
-These are the data contract of the package (``DESIGN.md`` section 2):
+These are the data contract of the package (``docs/user_guide/recordings.rst``):
 
 * a :class:`Stream` is one modality of one recording, ``(n_samples, n_channels)``
   values sampled at ``rate`` Hz;

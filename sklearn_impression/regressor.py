@@ -10,8 +10,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
 from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
+from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._recording import Recording
+from ._standardize import Standardizer, split_validation
 from ._torch import import_torch
 from .nn import (
     BatchIterator,
@@ -19,13 +21,6 @@ from .nn import (
     FrameDataset,
     average_windows,
     window_table,
-)
-from .nn._inputs import (
-    Standardizer,
-    emitter_columns,
-    frames_from_array,
-    frames_from_dyadic,
-    split_validation,
 )
 
 torch = import_torch()
@@ -252,7 +247,15 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         if isinstance(X, DyadicFrames):
             if not reset:
                 self._check_dyadic_features(X)
-            frames = frames_from_dyadic(X, y)
+            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
+                raise ValueError(
+                    f"X has {X.n_emitter_features} emitter and "
+                    f"{X.n_receiver_features} receiver features; the cross-domain "
+                    "network needs both domains"
+                )
+            frames = flatten(X, y)
+            if frames.n_frames == 0:
+                raise ValueError("X has no frames (every recording is empty)")
             if reset:
                 self.input_kind_ = "frames"
                 self.n_emitter_features_ = X.n_emitter_features

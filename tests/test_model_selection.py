@@ -97,7 +97,7 @@ def test_paper_split_errors():
     X, y = _indexed()
     with pytest.raises(TypeError, match="DyadicFrames"):
         paper_split(list(range(3)), y)
-    with pytest.raises(ValueError, match="targets have 39 frames, the recording 40"):
+    with pytest.raises(ValueError, match="39 rows but the recording has 40 frames"):
         paper_split(X, [t[:-1] for t in y])
     with pytest.raises(ValueError, match="test_size"):
         paper_split(X, y, test_size=1.5)
@@ -225,7 +225,7 @@ def test_evaluate_grouped_protocol_with_pipeline(data):
 def test_evaluate_rejects_misaligned_targets(frames, data):
     targets = list(data.targets)
     targets[1] = targets[1][:-5]
-    with pytest.raises(ValueError, match="targets have 195 frames"):
+    with pytest.raises(ValueError, match="195 rows but the recording has 200 frames"):
         evaluate_protocol(RidgeBaseline(), frames, targets, "receivers", n_splits=2)
     with pytest.raises(ValueError, match="11 target arrays for 12 recordings"):
         evaluate_protocol(RidgeBaseline(), frames, targets[:-1], "receivers")

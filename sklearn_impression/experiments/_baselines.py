@@ -15,14 +15,18 @@ array, like :class:`~sklearn_impression.CrossDomainRegressor`.
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._flat import check_targets, flatten, frame_chunks
 from .._frames import DyadicFrames
+from .._standardize import Standardizer
 
 __all__ = ["ConstantPredictor", "LSTMBaseline", "RidgeBaseline"]
 
@@ -45,7 +49,7 @@ def _fit_inputs(estimator, X, y):
         estimator._y_1d = y.ndim == 1
         X, y = _wrap_array(X), [y.reshape(len(y), -1)]
     else:
-        y = _check_y(X, y)
+        y = check_targets(X, y)
     if X.n_frames < 1:
         raise ValueError(f"{type(estimator).__name__} needs at least one frame")
     return X, y
@@ -66,54 +70,12 @@ def _predict_output(estimator, values, as_array):
     return out[:, 0] if getattr(estimator, "_y_1d", False) else out
 
 
-def _check_y(X, y):
-    if len(y) != len(X):
-        raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
-    out = []
-    for i, (t, n) in enumerate(zip(y, X.frame_counts, strict=True)):
-        t = np.asarray(t, dtype=np.float64)
-        if t.ndim == 1:
-            t = t[:, np.newaxis]
-        if t.ndim != 2 or t.shape[0] != n:
-            raise ValueError(
-                f"recording {i} (receiver={X.receivers[i]!r}, "
-                f"stimulus={X.stimuli[i]!r}): targets of shape {t.shape} for "
-                f"{n} frames"
-            )
-        if not np.isfinite(t).all():
-            raise ValueError(
-                f"recording {i} (receiver={X.receivers[i]!r}, "
-                f"stimulus={X.stimuli[i]!r}): targets contain NaN or inf"
-            )
-        out.append(t)
-    if len({t.shape[1] for t in out}) > 1:
-        raise ValueError("all target arrays need the same number of columns")
-    return out
-
-
 def _check_features(X, estimator):
     if X.n_features != estimator.n_features_in_:
         raise ValueError(
             f"X has {X.n_features} features, {type(estimator).__name__} was fitted "
             f"with {estimator.n_features_in_}"
         )
-
-
-def _frame_chunks(X, chunk=8192):
-    """Yield ``(i, rows, features)``: float64 frames of recording ``i`` in chunks."""
-    for i in range(len(X)):
-        block = X.emitter_blocks[X.emitter_index[i]]
-        erows = X.emitter_row_indices(i)
-        receiver = X.receiver_blocks[i]
-        for start in range(0, receiver.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            features = np.hstack([block[erows[sl]], receiver[sl]]).astype(np.float64)
-            if not np.isfinite(features).all():
-                raise ValueError(
-                    f"recording {i} (receiver={X.receivers[i]!r}, "
-                    f"stimulus={X.stimuli[i]!r}): features contain NaN or inf"
-                )
-            yield i, sl, features
 
 
 def _split_rows(values, counts):
@@ -239,8 +201,10 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         X, y = _fit_inputs(self, X, y)
         shift_x = shift_y = None
         n = 0
-        for i, sl, features in _frame_chunks(X):
+        scaler = StandardScaler()
+        for i, sl, features in frame_chunks(X):
             target = y[i][sl]
+            scaler.partial_fit(features)
             if shift_x is None:  # a provisional mean keeps the sums well conditioned
                 shift_x, shift_y = features.mean(axis=0), target.mean(axis=0)
                 sx = np.zeros_like(shift_x)
@@ -256,10 +220,8 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         mx, my = sx / n, sy / n
         cov = sxx - n * np.outer(mx, mx)
         cxy = sxy - n * np.outer(mx, my)
-        scale = np.ones(cov.shape[0])
-        if self.standardize:
-            std = np.sqrt(np.clip(np.diag(cov) / n, 0, None))
-            scale = np.where(std > 1e-12 * max(1.0, std.max()), std, 1.0)
+        # The package's one rule for constant columns (StandardScaler's scale 1).
+        scale = scaler.scale_ if self.standardize else np.ones(cov.shape[0])
         cov_s = cov / np.outer(scale, scale)
         cxy_s = cxy / scale[:, np.newaxis]
         coef_s = np.linalg.lstsq(cov_s + self.alpha * np.eye(cov.shape[0]), cxy_s,
@@ -276,7 +238,7 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X, as_array = _predict_inputs(self, X)
         out = [np.empty((n, self.n_outputs_)) for n in X.frame_counts]
-        for i, sl, features in _frame_chunks(X):
+        for i, sl, features in frame_chunks(X):
             out[i][sl] = features @ self.coef_ + self.intercept_
         return _predict_output(self, out, as_array)
 
@@ -366,21 +328,12 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- data layout -------------------------------------------------------
-    def _layout(self, X):
-        """Global emitter/receiver arrays and per-frame row indices into them."""
-        emitter = np.concatenate([np.asarray(b) for b in X.emitter_blocks])
-        receiver = (np.concatenate([np.asarray(b) for b in X.receiver_blocks])
-                    if len(X) else np.empty((0, X.n_receiver_features), np.float32))
-        offsets = np.concatenate([[0], np.cumsum([b.shape[0]
-                                                  for b in X.emitter_blocks])])
-        erows = np.concatenate([
-            offsets[X.emitter_index[i]] + X.emitter_row_indices(i)
-            for i in range(len(X))
-        ]).astype(np.int64)
-        for name, values in (("emitter", emitter), ("receiver", receiver)):
-            if not np.isfinite(values).all():
-                raise ValueError(f"{name} features contain NaN or inf")
-        return emitter.astype(np.float32), receiver.astype(np.float32), erows
+    def _frames(self, X, y=None):
+        """Validated flat frames (before torch), standardised after fit."""
+        frames = flatten(X, y)
+        if not hasattr(self, "scaler_") or y is not None:
+            self.scaler_ = Standardizer.fit(replace(frames, y=None), self.standardize)
+        return replace(self.scaler_.transform(replace(frames, y=None)), y=frames.y)
 
     def _check_windows(self, counts, as_array):
         """Raise before any torch code if the windows do not fit the frames."""
@@ -393,20 +346,14 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
                     f"recording {i} has {n} frames, fewer than window={self.window}"
                 )
 
-    def _dataset(self, torch, layout, counts, hop, device, y=None):
-        """A :class:`FrameDataset` of standardised frames cut into windows."""
+    def _dataset(self, torch, frames, hop, device):
+        """A :class:`FrameDataset` of the frames cut into windows."""
         from ..nn._data import FrameDataset, window_table
 
-        emitter, receiver, erows = layout
-        if self.standardize:  # once here, not per batch (the arrays are copies)
-            n_e = emitter.shape[1]
-            emitter -= self.mean_[:n_e]
-            emitter /= self.scale_[:n_e]
-            receiver -= self.mean_[n_e:]
-            receiver /= self.scale_[n_e:]
-        windows = window_table(counts, self.window, hop)[0]
+        windows = window_table(frames.lengths, self.window, hop)[0]
         return FrameDataset(*(None if a is None else torch.as_tensor(a, device=device)
-                              for a in (emitter, receiver, erows, y)),
+                              for a in (frames.emitter, frames.receiver,
+                                        frames.emitter_row, frames.y)),
                             windows=torch.as_tensor(windows, device=device))
 
     def __sklearn_tags__(self):
@@ -421,8 +368,7 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         """Train on all frames of all recordings."""
         X, y = _fit_inputs(self, X, y)
         self._check_windows(X.frame_counts, self._array_input)
-        layout = self._layout(X)  # validates before torch
-        emitter, receiver, erows = layout
+        frames = self._frames(X, y)  # validates before torch
         from .._torch import import_torch
 
         torch = import_torch()
@@ -432,18 +378,9 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         torch.manual_seed(seed)
         device = torch.device(self.device)
         n_features = X.n_features
-        counts = np.bincount(erows, minlength=emitter.shape[0]).astype(np.float64)
-        total = counts.sum()
-        e_mean = counts @ emitter / total
-        e_var = counts @ (emitter - e_mean) ** 2 / total
-        r_mean = receiver.mean(axis=0, dtype=np.float64)
-        r_var = receiver.var(axis=0, dtype=np.float64)
-        self.mean_ = np.concatenate([e_mean, r_mean]).astype(np.float32)
-        std = np.sqrt(np.concatenate([e_var, r_var]))
-        self.scale_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
-        target = np.concatenate(y).astype(np.float32)
-        dataset = self._dataset(torch, layout, X.frame_counts,
-                                self.hop or self.window, device, y=target)
+        target = frames.y.astype(np.float32)
+        frames = replace(frames, y=target)
+        dataset = self._dataset(torch, frames, self.hop or self.window, device)
         from ._lstm_module import LSTMRegressorModule
 
         self.module_ = LSTMRegressorModule(
@@ -477,14 +414,14 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         X, as_array = _predict_inputs(self, X)
         counts = X.frame_counts
         self._check_windows(counts, as_array)
-        layout = self._layout(X)
+        frames = self._frames(X)
         from .._torch import import_torch
 
         torch = import_torch()
         from ..nn._data import BatchIterator, average_windows
 
         device = next(self.module_.parameters()).device
-        dataset = self._dataset(torch, layout, counts, self.window, device)
+        dataset = self._dataset(torch, frames, self.window, device)
         with torch.no_grad():
             # seed: no draw from torch's global generator (the order is not shuffled)
             y_windows = torch.cat([

@@ -10,13 +10,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from .._flat import check_targets
 from .._frames import DyadicFrames
 from ..metrics import ccc_score
 from ._protocols import (
     LeaveGroupsOut,
     PaperFrameSplit,
     _select,
-    check_targets,
     get_protocol,
 )
 

@@ -1,6 +1,6 @@
 """Evaluation protocols: the paper's frame split and the leak-free grouped splits.
 
-Three named protocols (``DESIGN.md`` section 2):
+Three named protocols (``docs/user_guide/protocols.rst``):
 
 ``"paper"``
     The authors' protocol: all frames of all recordings are pooled, shuffled with a
@@ -16,7 +16,7 @@ Three named protocols (``DESIGN.md`` section 2):
     Leave-stimuli-out: GroupKFold with the stimulus id as the group. No emitter
     video is in training and test.
 
-Two further differences from the released evaluation (``reference-code-facts.md``):
+Two further differences from the authors' released evaluation code:
 the authors z-scored each split with its own mean and standard deviation (the test
 set with test statistics); here the estimators standardise every split with
 *training* statistics only. And their CCC pools all test frames; ours reports that
@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
+from .._flat import check_targets
 from .._frames import DyadicFrames
 
 __all__ = [
@@ -251,26 +252,6 @@ class PaperFrameSplit:
     def __repr__(self):
         return (f"PaperFrameSplit(test_size={self.test_size}, "
                 f"valid_size={self.valid_size}, random_state={self.random_state})")
-
-
-def check_targets(X, y):
-    """Check that ``y`` has one ``(n_frames_i, k)`` array per recording of ``X``."""
-    if len(y) != len(X):
-        raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
-    counts = X.frame_counts if isinstance(X, DyadicFrames) else [
-        getattr(r, "n_frames", None) for r in X]
-    out = []
-    for i, (target, n) in enumerate(zip(y, counts, strict=True)):
-        target = np.asarray(target, dtype=np.float64)
-        if target.ndim == 1:
-            target = target[:, np.newaxis]
-        if n is not None and target.shape[0] != n:
-            name = X[i].name if hasattr(X[i], "name") else f"recording {i}"
-            raise ValueError(
-                f"{name}: targets have {target.shape[0]} frames, the recording {n}"
-            )
-        out.append(target)
-    return out
 
 
 def paper_split(frames, targets, *, test_size=0.1, valid_size=0.1,
