@@ -12,7 +12,8 @@ from sklearn.pipeline import Pipeline
 from .._cluster import scatter_inputs
 from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
-from ._baselines import ConstantPredictor, LSTMBaseline, RidgeBaseline
+from ._baselines import ConstantPredictor, RidgeBaseline
+from ._lstm import LSTMBaseline
 
 __all__ = ["ABLATION_ROWS", "AblationResult", "ablation_rows", "run_ablation"]
 
