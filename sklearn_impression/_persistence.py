@@ -12,6 +12,14 @@ A model file is one `safetensors <https://huggingface.co/docs/safetensors>`_ fil
   state, with references to the tensors) and SHA-256 digests of that description
   and of the tensor payload.
 
+Every estimator says what it persists: one with a ``_get_model_state()`` method
+returns its fitted state (JSON values, arrays, nested estimators, a
+:class:`~sklearn_impression._network_state.NetworkState` or a
+:class:`~sklearn_impression._standardize.Standardizer`) and is rebuilt by its
+``_from_model_state(params, state, device=..., where=...)`` classmethod; for other
+estimators (the allowlisted scikit-learn ones) the state is their fitted
+attributes (``vars`` minus the parameters), set back one by one.
+
 Loading parses JSON and reads raw tensors, nothing else: class names must be in
 :data:`ALLOWED_CLASSES` (this package's estimators and a few plain scikit-learn
 ones), parameter and attribute values are JSON values or arrays, and no pickle,
@@ -21,7 +29,6 @@ edited files (they are not a signature: anyone can write a new valid file).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -58,6 +65,8 @@ ALLOWED_CLASSES = (
     "sklearn_impression.regressor:CrossDomainRegressor",
 )
 _REGRESSOR = "sklearn_impression.regressor:CrossDomainRegressor"
+#: Fitted-state objects that are not estimators, by the tag that marks them.
+_STATE_TAG = "__standardizer__"
 _PUBLIC_NAMES = {  # shorter names used in the file and in messages
     "sklearn.preprocessing._data:StandardScaler":
         "sklearn.preprocessing.StandardScaler",
@@ -143,12 +152,17 @@ class _Encoder:
                                  for k, v in value.items()}}
         from sklearn.base import BaseEstimator
 
+        from ._network_state import NetworkState
+        from ._standardize import Standardizer
+
         if isinstance(value, BaseEstimator):
             return {"__estimator__": self.estimator(value, path)}
-        if type(value).__name__ == "Standardizer" and dataclasses.is_dataclass(value):
-            return {"__standardizer__": {
-                f.name: self.value(getattr(value, f.name), f"{path}.{f.name}")
-                for f in dataclasses.fields(value)}}
+        if isinstance(value, NetworkState):
+            return {"__net__": self.net(value, path)}
+        if isinstance(value, Standardizer):
+            return {_STATE_TAG: {
+                name: self.value(v, f"{path}.{name}")
+                for name, v in value._get_model_state().items()}}
         raise TypeError(
             f"{path}: a {type(value).__module__}.{type(value).__qualname__} cannot be "
             "stored in a model file (only JSON values, numbers, strings, arrays and "
@@ -171,15 +185,13 @@ class _Encoder:
             except TypeError as exc:
                 raise TypeError(f"parameter {name!r} of {path} "
                                 f"({type(est).__name__}): {exc}") from None
-        for name, value in vars(est).items():
-            if name in params:
-                continue
+        getter = getattr(est, "_get_model_state", None)
+        state = getter() if getter is not None else {
+            name: value for name, value in vars(est).items() if name not in params}
+        for name, value in state.items():
             if not _ATTRIBUTE.match(name):
                 raise TypeError(f"{path}: attribute {name!r} cannot be stored")
             where = f"{path}.{name}"
-            if key == _REGRESSOR and name == "net_":
-                out["state"][name] = {"__net__": self.net(value, where)}
-                continue
             try:
                 out["state"][name] = self.value(value, where)
             except TypeError as exc:
@@ -187,12 +199,11 @@ class _Encoder:
                                 f"({type(est).__name__}): {exc}") from None
         return out
 
-    def net(self, net, path):
-        """The module weights (on CPU) and the training history of ``net_``."""
-        for name, tensor in net.module_.state_dict().items():
-            self.tensors[f"{path}.module.{name}"] = np.ascontiguousarray(
-                tensor.detach().cpu().numpy())
-        history = json.loads(json.dumps(net.history.to_list(), default=_plain,
+    def net(self, network, path):
+        """A :class:`NetworkState`: weights as tensors, the history as JSON."""
+        for name, array in network.weights.items():
+            self.tensors[f"{path}.module.{name}"] = np.ascontiguousarray(array)
+        history = json.loads(json.dumps(network.history, default=_plain,
                                         allow_nan=True))
         return {"module": f"{path}.module.",
                 "history": self.value(history, f"{path}.history")}
@@ -248,16 +259,16 @@ class _Decoder:
                     for k, v in value["__dict__"].items()}
         if "__estimator__" in value:
             return self.estimator(value["__estimator__"], path)
-        if "__standardizer__" in value:
+        if _STATE_TAG in value:
             from ._standardize import Standardizer
 
-            fields = {f.name for f in dataclasses.fields(Standardizer)}
-            raw = value["__standardizer__"]
-            if set(raw) != fields:
-                raise ValueError(f"model file: {path} has fields {sorted(raw)}, "
-                                 f"expected {sorted(fields)}")
-            return Standardizer(**{k: self.value(v, f"{path}.{k}")
-                                   for k, v in raw.items()})
+            raw = value[_STATE_TAG]
+            if not isinstance(raw, dict):
+                raise ValueError(f"model file: malformed entry at {path}")
+            return Standardizer._from_model_state(
+                {k: self.value(v, f"{path}.{k}") for k, v in raw.items()}, path)
+        if "__net__" in value:
+            return self.net(value["__net__"], path)
         raise ValueError(f"model file: unknown value tag {sorted(value)} at {path}")
 
     def estimator(self, spec, path):
@@ -271,63 +282,35 @@ class _Decoder:
         if unknown:
             raise ValueError(f"model file: {path} ({spec['class']}) has unknown "
                              f"parameters {unknown}")
-        est = cls(**params)
-        net = None
+        state = {}
         for name, raw in spec["state"].items():
             if (not isinstance(name, str) or not _ATTRIBUTE.match(name)
                     or name in valid or hasattr(cls, name)):
                 raise ValueError(f"model file: {path} has a forbidden attribute name "
                                  f"{name!r}")
-            if isinstance(raw, dict) and "__net__" in raw:
-                if _class_key(cls) != _REGRESSOR or name != "net_":
-                    raise ValueError(f"model file: unexpected network at {path}."
-                                     f"{name}")
-                net = raw["__net__"]
-                continue
-            setattr(est, name, self.value(raw, f"{path}.{name}"))
-        if net is not None:
-            est.net_ = self.net(est, net, f"{path}.net_")
+            state[name] = self.value(raw, f"{path}.{name}")
+        restore = getattr(cls, "_from_model_state", None)
+        if restore is not None:
+            return restore(params, state, device=self.device, where=path)
+        from ._network_state import NetworkState
+
+        est = cls(**params)
+        for name, value in state.items():
+            if isinstance(value, NetworkState):
+                raise ValueError(f"model file: unexpected network at {path}.{name}")
+            setattr(est, name, value)
         return est
 
-    def net(self, regressor, spec, path):
-        import torch
-        from skorch.history import History
+    def net(self, spec, path):
+        from ._network_state import NetworkState
 
-        device = self.device if self.device is not None else str(regressor.device)
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn(f"the model was saved for device={device!r} but torch finds "
-                          "no CUDA device; loading it on 'cpu'", UserWarning,
-                          stacklevel=4)
-            device = "cpu"
-        regressor.device = device
         prefix = spec.get("module") if isinstance(spec, dict) else None
         if not isinstance(prefix, str):
             raise ValueError(f"model file: malformed network entry at {path}")
-        state = {k[len(prefix):]: torch.from_numpy(np.array(v))
-                 for k, v in self.tensors.items() if k.startswith(prefix)}
-        regressor._validate_params()
-        net = regressor._make_net(device)
-        with torch.random.fork_rng(devices=[]):  # initialisation draws random weights
-            net.initialize()
-        expected = set(net.module_.state_dict())
-        missing = sorted(expected - set(state))
-        if missing:
-            raise ValueError(f"model file: network tensors {missing[:5]} are missing "
-                             f"from {path}")
-        extra = sorted(set(state) - expected)
-        if extra:
-            raise ValueError(f"model file: unexpected network tensors {extra[:5]} in "
-                             f"{path}")
-        try:
-            net.module_.load_state_dict(state, strict=True)
-        except RuntimeError as exc:  # shape mismatches
-            raise ValueError(f"model file: network tensors of {path} do not fit the "
-                             f"network ({exc})") from None
-        net.module_.to(device)
-        net.module_.eval()
+        weights = {k[len(prefix):]: v for k, v in self.tensors.items()
+                   if k.startswith(prefix)}
         history = self.value(spec.get("history", []), f"{path}.history")
-        net.history = History(history)
-        return net
+        return NetworkState(weights, history)
 
 
 # -- hashing and the file --------------------------------------------------------

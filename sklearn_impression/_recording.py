@@ -23,10 +23,10 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 
+from ._constants import DOMAINS
+
 __all__ = ["DOMAINS", "Stream", "Recording", "split_modality_name"]
 
-#: The two signal domains the cross-domain network relates.
-DOMAINS = ("emitter", "receiver")
 
 
 def split_modality_name(name):

@@ -478,6 +478,21 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             return np.split(y, np.cumsum(frames.lengths)[:-1])
         return y[:, 0] if self._y_1d else y
 
+    # -- persistence (see sklearn_impression._persistence) --------------------------
+    def _get_model_state(self):
+        """Fitted attributes to save; the net as weights and history."""
+        from ._network_state import regressor_state
+
+        check_is_fitted(self, "net_")
+        return regressor_state(self)
+
+    @classmethod
+    def _from_model_state(cls, params, state, *, device="cpu", where="model"):
+        """The fitted regressor of :meth:`_get_model_state`, its net on ``device``."""
+        from ._network_state import restore_regressor
+
+        return restore_regressor(cls, params, state, device=device, where=where)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True

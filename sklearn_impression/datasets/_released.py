@@ -23,10 +23,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._constants import TARGET_NAMES
 from .._recording import DOMAINS, Recording, Stream, _at_label_rate
 from ._csv import _read_csv, _read_text_table, _write_rows
 from ._modalities import _split_columns
-from ._synthetic import TARGET_NAMES
 
 __all__ = ["load_impression", "write_impression"]
 

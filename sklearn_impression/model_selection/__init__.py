@@ -8,12 +8,15 @@ from ._protocols import (
     get_protocol,
     paper_split,
 )
+from ._scores import ccc_by_dimension, ccc_by_receiver
 
 __all__ = [
     "PROTOCOLS",
     "LeaveGroupsOut",
     "PaperFrameSplit",
     "ProtocolResult",
+    "ccc_by_dimension",
+    "ccc_by_receiver",
     "describe_data",
     "evaluate_protocol",
     "get_protocol",

@@ -19,10 +19,9 @@ from ._protocols import (
     _select,
     get_protocol,
 )
+from ._scores import _target_names, ccc_by_dimension, ccc_by_receiver
 
 __all__ = ["ProtocolResult", "describe_data", "evaluate_protocol"]
-
-from ..datasets._synthetic import TARGET_NAMES
 
 
 def _ids(X, attr):
@@ -107,15 +106,27 @@ def _as_2d_list(predictions, counts, n_outputs):
     return out
 
 
+# Old private names kept for sklearn_impression/cli.py until it uses the public
+# ccc_by_dimension / ccc_by_receiver.
 def _ccc(y_true, y_pred):
-    return np.asarray(
-        ccc_score(y_true, y_pred, multioutput="raw_values", average="pooled"),
-        dtype=float,
-    ).reshape(-1)
+    """Deprecated alias: the pooled CCC per output as a flat array."""
+    return np.asarray(ccc_score(y_true, y_pred, multioutput="raw_values",
+                                average="pooled"), dtype=float).reshape(-1)
 
 
 def _named(values, names):
+    """Deprecated alias: values by name."""
     return {n: float(v) for n, v in zip(names, values, strict=True)}
+
+
+def _receiver_scores(receivers, y_true, y_pred, names):
+    """Deprecated alias of :func:`ccc_by_receiver` (``(scores, positions)``)."""
+    scores = ccc_by_receiver(y_true, y_pred, receivers, names)
+    positions = {}
+    for j, r in enumerate(receivers):
+        positions.setdefault(r, []).append(j)
+    return {r: ({k: v for k, v in s.items() if k != "n_frames"}, positions[r])
+            for r, s in scores.items()}
 
 
 class ProtocolResult:
@@ -284,12 +295,7 @@ default="receivers"
                          valid_size=valid_size, random_state=random_state)
     y = check_targets(X, y)
     n_outputs = y[0].shape[1] if y else 0
-    if target_names is None:
-        target_names = (TARGET_NAMES if n_outputs == 2
-                        else tuple(f"output_{k}" for k in range(n_outputs)))
-    target_names = tuple(target_names)
-    if len(target_names) != n_outputs:
-        raise ValueError(f"{len(target_names)} target names for {n_outputs} outputs")
+    target_names = _target_names(target_names, n_outputs)
     data = describe_data(X, y, data_name)
     receivers = _ids(X, "receiver")
     predictions = [None] * len(X)
@@ -309,12 +315,12 @@ default="receivers"
         predict_time = time.perf_counter() - t0
         if len(Xva):
             pva = _as_2d_list(model.predict(Xva), Xva.frame_counts, n_outputs)
-            valid_ccc = _named(_ccc(yva, pva), target_names)
+            valid_ccc = ccc_by_dimension(yva, pva, target_names)
         tested = [i for i, m in enumerate(masks[2]) if m.any()]
         for i, p in zip(tested, pred, strict=True):
             predictions[i] = p
             frame_indices[i] = np.flatnonzero(masks[2][i])
-        fold_ccc.append(_named(_ccc(yte, pred), target_names))
+        fold_ccc.append(ccc_by_dimension(yte, pred, target_names))
         folds.append({
             "n_train_recordings": len(Xtr), "n_train_frames": Xtr.n_frames,
             "n_valid_frames": Xva.n_frames if len(Xva) else 0,
@@ -338,7 +344,7 @@ default="receivers"
             predict_time = time.perf_counter() - t0
             for i, p in zip(test, pred, strict=True):
                 predictions[i] = p
-            fold_ccc.append(_named(_ccc([y[i] for i in test], pred), target_names))
+            fold_ccc.append(ccc_by_dimension([y[i] for i in test], pred, target_names))
             folds.append({
                 "n_train_recordings": len(train),
                 "n_train_frames": int(sum(y[i].shape[0] for i in train)),
@@ -358,12 +364,9 @@ default="receivers"
     tested = [i for i, p in enumerate(predictions) if p is not None]
     y_test = [_target_part(y[i], frame_indices[i]) for i in tested]
     y_pred = [predictions[i] for i in tested]
-    pooled = _named(_ccc(y_test, y_pred), target_names)
-    receiver_ccc = {}
-    for r, (scores, idx) in _receiver_scores([receivers[i] for i in tested], y_test,
-                                             y_pred, target_names).items():
-        scores["n_frames"] = int(sum(y_test[j].shape[0] for j in idx))
-        receiver_ccc[r] = scores
+    pooled = ccc_by_dimension(y_test, y_pred, target_names)
+    receiver_ccc = ccc_by_receiver(y_test, y_pred, [receivers[i] for i in tested],
+                                   target_names)
     return ProtocolResult(
         protocol=proto.name,
         protocol_description=proto.description,
@@ -383,20 +386,6 @@ default="receivers"
         frame_indices=frame_indices,
         estimators=estimators if return_estimators else None,
     )
-
-
-def _receiver_scores(receivers, y_true, y_pred, names):
-    """Receiver id to ``(CCC per dimension, positions)`` over its recordings.
-
-    ``receivers[j]`` is the id of recording ``j`` of ``y_true`` and ``y_pred``;
-    receivers come in order of first appearance.
-    """
-    positions = {}
-    for j, r in enumerate(receivers):
-        positions.setdefault(r, []).append(j)
-    return {r: (_named(_ccc([y_true[j] for j in idx], [y_pred[j] for j in idx]),
-                       names), idx)
-            for r, idx in positions.items()}
 
 
 def _target_part(target, indices):
