@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass, field, fields
 
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
@@ -108,6 +109,7 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
                      ("model", model)])
 
 
+@dataclass(repr=False)
 class AblationResult:
     """The ablation table with its protocol, data, seed, epochs and wall time.
 
@@ -119,19 +121,32 @@ class AblationResult:
     protocol, protocol_description : str
     data : dict
         See :func:`~sklearn_impression.model_selection.describe_data`.
-    seed, epochs : int
+    seed, epochs, n_splits : int
+    model_params : dict
+        Regressor parameters shared by every model row.
+    target_names : list of str
     wall_time : float
     results : dict
         Row key to its :class:`~sklearn_impression.model_selection.ProtocolResult`
         (not serialised).
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    protocol: str
+    protocol_description: str
+    data: dict
+    seed: object
+    epochs: int
+    n_splits: int
+    model_params: dict
+    target_names: list
+    rows: list
+    wall_time: float
+    results: dict = field(default_factory=dict)
 
     def to_dict(self):
         """JSON-ready dictionary (everything but ``results``)."""
-        return {k: v for k, v in self.__dict__.items() if k != "results"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "results"}
 
     def to_json(self, **kwargs):
         """:meth:`to_dict` as JSON."""

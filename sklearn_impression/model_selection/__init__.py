@@ -5,6 +5,7 @@ from ._protocols import (
     PROTOCOLS,
     LeaveGroupsOut,
     PaperFrameSplit,
+    RecordingGroupKFold,
     get_protocol,
     paper_split,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "LeaveGroupsOut",
     "PaperFrameSplit",
     "ProtocolResult",
+    "RecordingGroupKFold",
     "ccc_by_dimension",
     "ccc_by_receiver",
     "describe_data",

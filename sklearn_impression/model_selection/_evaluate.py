@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
@@ -14,8 +15,8 @@ from .._flat import check_targets
 from .._frames import DyadicFrames
 from ..metrics import ccc_score
 from ._protocols import (
-    LeaveGroupsOut,
     PaperFrameSplit,
+    RecordingGroupKFold,
     _select,
     get_protocol,
 )
@@ -129,6 +130,7 @@ def _receiver_scores(receivers, y_true, y_pred, names):
             for r, s in scores.items()}
 
 
+@dataclass(repr=False)
 class ProtocolResult:
     """Scores of one estimator under one protocol.
 
@@ -149,6 +151,8 @@ class ProtocolResult:
     ccc : dict
         CCC per dimension over all pooled test frames (every test frame of every
         fold; for the paper protocol the test part).
+    ccc_fold_mean : dict
+        CCC per dimension averaged over the folds.
     fold_ccc : list of dict
         CCC per dimension of each fold's test frames.
     valid_ccc : dict or None
@@ -170,8 +174,22 @@ class ProtocolResult:
         The fitted estimators, one per fold, when ``return_estimators=True``.
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    protocol: str
+    protocol_description: str
+    estimator: str
+    data: dict
+    random_state: object
+    target_names: tuple
+    ccc: dict
+    ccc_fold_mean: dict
+    fold_ccc: list
+    valid_ccc: dict | None
+    receiver_ccc: dict
+    folds: list
+    wall_time: float
+    predictions: list | None = None
+    frame_indices: list | None = None
+    estimators: list | None = None
 
     def to_dict(self):
         """JSON-ready dictionary of everything but predictions and estimators."""
@@ -331,7 +349,7 @@ default="receivers"
             estimators.append(model)
         _log(verbose, f"[paper] fit {fit_time:.1f} s, test CCC "
              + ", ".join(f"{k} {v:.3f}" for k, v in fold_ccc[-1].items()))
-    elif isinstance(proto, LeaveGroupsOut):
+    elif isinstance(proto, RecordingGroupKFold):
         splits = list(proto.split(X))
         for k, (train, test) in enumerate(splits):
             t0 = time.perf_counter()
