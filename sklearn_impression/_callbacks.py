@@ -12,6 +12,7 @@ stops a diverging run with an error naming the epoch and the loss term.
 
 import math
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
@@ -19,11 +20,43 @@ from skorch.dataset import get_len
 from skorch.utils import to_tensor
 
 from ._torch import import_torch
-from .nn import TERMS, CrossDomainLoss, ccc_per_output
+from .nn import TERMS, BatchIterator, CrossDomainLoss, ccc_per_output
 
 torch = import_torch()
 
-__all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS"]
+__all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS",
+           "frame_net_params", "seeded_torch"]
+
+
+def frame_net_params(*, lr, max_epochs, batch_size, seed=None):
+    """skorch parameters of every net on flat frames (the regressor, the LSTM).
+
+    Adam at ``lr``; batches from :class:`~sklearn_impression.nn.BatchIterator`
+    (index gathers), the training ones shuffled by the iterator's own generator
+    seeded ``seed``.
+    """
+    params = {"optimizer": torch.optim.Adam, "lr": lr, "max_epochs": max_epochs,
+              "batch_size": batch_size, "iterator_train": BatchIterator,
+              "iterator_train__shuffle": True, "iterator_valid": BatchIterator}
+    if seed is not None:
+        params["iterator_train__seed"] = seed
+    return params
+
+
+@contextmanager
+def seeded_torch(seed, device):
+    """Fork torch's global random state for the block and seed it with ``seed``.
+
+    Weight initialisation and dropout draw from it, so a fit inside the block is
+    reproducible and leaves the caller's random state alone.
+    """
+    devices = []
+    if device != "cpu":  # "cuda" without an index is the current device
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 #: SHA-256 of the source of skorch's ``NeuralNet.run_single_epoch`` that
 #: :meth:`CrossDomainNet.run_single_epoch` was written against (skorch 1.4.0).

@@ -96,12 +96,15 @@ def _recording_name(receiver, stimulus):
     return f"recording (receiver={receiver!r}, stimulus={stimulus!r})"
 
 
-def _at_label_rate(stream, recording):
+def at_label_rate(stream, recording):
     """Whether ``stream`` has ``recording``'s label rate and ``n_frames`` samples."""
     return (
         math.isclose(stream.rate, recording.frame_rate, rel_tol=1e-9)
         and stream.n_samples == recording.n_frames
     )
+
+
+_at_label_rate = at_label_rate  # the old name, for code not yet updated
 
 
 def _check_rate(rate, what):

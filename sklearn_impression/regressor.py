@@ -9,14 +9,20 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
-from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
+from ._callbacks import (
+    CrossDomainNet,
+    FiniteLossGuard,
+    LossTerms,
+    ValidCCC,
+    frame_net_params,
+    seeded_torch,
+)
 from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._recording import Recording
 from ._standardize import Standardizer, split_validation
 from ._torch import import_torch
 from .nn import (
-    BatchIterator,
     CrossDomainModule,
     FrameDataset,
     average_windows,
@@ -33,10 +39,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     ``fit`` validates the parameters and the data (before torch runs), standardises
     features and targets, builds a :class:`~sklearn_impression.nn.CrossDomainModule`
-    and trains it with a skorch :class:`~sklearn_impression._callbacks.CrossDomainNet`
-    stored in ``net_``. Batches are index gathers from flat tensors (the emitter rows
-    of a stimulus are stored once), so training runs at the speed of a plain torch
-    loop.
+    and trains it with a :class:`skorch.NeuralNetRegressor` (criterion
+    :class:`~sklearn_impression.nn.CrossDomainLoss`) stored in ``net_``. Batches
+    are index gathers from flat tensors (the emitter rows of a stimulus are stored
+    once), so training runs at the speed of a plain torch loop.
 
     Parameters
     ----------
@@ -119,8 +125,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    net_ : CrossDomainNet
-        The fitted skorch net (``net_.module_`` is the torch module).
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net (``net_.module_`` is the torch module,
+        ``net_.criterion_`` the loss, ``net_.get_params()`` shows its
+        ``criterion__kd_weight``, ...).
     history_ : skorch.History
         ``net_.history``: per epoch ``train_loss``, ``train_task``, ``train_kd``,
         ``train_se``, the ``valid_*`` counterparts and ``valid_ccc_0``, ... with
@@ -353,7 +361,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
         loaded model is built exactly as a trained one.
         """
-        iterator_seed = {} if seed is None else {"iterator_train__seed": seed + 1}
         return CrossDomainNet(
             CrossDomainModule,
             module__n_emitter_features=self.n_emitter_features_,
@@ -368,13 +375,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             module__intra=self.intra,
             module__inter=self.inter,
             module__shared_attention=self.shared_attention,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),
             criterion__kd_weight=self.kd_weight,
@@ -384,7 +384,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             amp=self.amp,
             device=device,
             verbose=int(self.verbose),
-            **iterator_seed,
+            **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
+                               batch_size=self.batch_size,
+                               seed=None if seed is None else seed + 1),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -421,12 +423,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
-        devices = []
-        if device != "cpu":  # "cuda" without an index is the current device
-            index = torch.device(device).index
-            devices = [torch.cuda.current_device() if index is None else index]
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device):
             try:
                 self.net_.fit(train_ds, None)
             except FloatingPointError:

@@ -24,7 +24,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._constants import TARGET_NAMES
-from .._recording import DOMAINS, Recording, Stream, _at_label_rate
+from .._recording import DOMAINS, Recording, Stream, at_label_rate
 from ._csv import _read_csv, _read_text_table, _write_rows
 from ._modalities import _split_columns
 
@@ -362,7 +362,7 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
 # -- writing -----------------------------------------------------------------------
 def _check_label_rate(rec):
     for name, stream in rec.streams.items():
-        if not _at_label_rate(stream, rec):
+        if not at_label_rate(stream, rec):
             raise ValueError(
                 f"{rec.name}: stream {name!r} has {stream.n_samples} samples at "
                 f"{stream.rate:g} Hz, but the released layout stores label-rate "

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 
 from .._cluster import scatter_inputs
+from .._results import ResultMixin
 from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
 from ._baselines import ConstantPredictor, RidgeBaseline
@@ -110,7 +110,7 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
 
 
 @dataclass(repr=False)
-class AblationResult:
+class AblationResult(ResultMixin):
     """The ablation table with its protocol, data, seed, epochs and wall time.
 
     Attributes
@@ -143,14 +143,7 @@ class AblationResult:
     wall_time: float
     results: dict = field(default_factory=dict)
 
-    def to_dict(self):
-        """JSON-ready dictionary (everything but ``results``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name != "results"}
-
-    def to_json(self, **kwargs):
-        """:meth:`to_dict` as JSON."""
-        return json.dumps(self.to_dict(), **kwargs)
+    _not_serialised = ("results",)
 
     def to_markdown(self):
         """The table in Markdown, headed by protocol, data, seed, epochs, time."""

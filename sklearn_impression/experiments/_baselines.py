@@ -80,7 +80,19 @@ def _split_rows(values, counts):
     return np.split(values, np.cumsum(counts)[:-1]) if len(counts) else []
 
 
-class ConstantPredictor(RegressorMixin, BaseEstimator):
+class _FrameBaseline(RegressorMixin, BaseEstimator):
+    """The baselines' tags: multi-output; ``_poor_score`` for sklearn's R2 check."""
+
+    _poor_score = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = self._poor_score
+        return tags
+
+
+class ConstantPredictor(_FrameBaseline):
     """Predict the training mean of every output for every frame.
 
     Its CCC on one test set is 0 by definition (a constant has no covariance with
@@ -104,11 +116,7 @@ class ConstantPredictor(RegressorMixin, BaseEstimator):
            [0.6, 0.6]])
     """
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = True  # a constant explains nothing: R2 0
-        return tags
+    _poor_score = True  # a constant explains nothing: R2 0
 
     def fit(self, X, y):
         """Store the mean of the targets over all frames of all recordings."""
@@ -144,7 +152,7 @@ def _is_recordings(X):
             and hasattr(X[0], "n_frames"))
 
 
-class RidgeBaseline(RegressorMixin, BaseEstimator):
+class RidgeBaseline(_FrameBaseline):
     """Ridge regression on every frame's concatenated emitter and receiver features.
 
     Equivalent to ``make_pipeline(StandardScaler(), Ridge(alpha))`` on
@@ -187,11 +195,7 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.standardize = standardize
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = False
-        return tags
+    _poor_score = False
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

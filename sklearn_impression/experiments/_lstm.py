@@ -13,19 +13,25 @@ import numbers
 from dataclasses import replace
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._flat import flatten
 from .._standardize import Standardizer
-from ._baselines import _fit_inputs, _predict_inputs, _predict_output, _split_rows
+from ._baselines import (
+    _fit_inputs,
+    _FrameBaseline,
+    _predict_inputs,
+    _predict_output,
+    _split_rows,
+)
 
 __all__ = ["LSTMBaseline"]
 
 
-class LSTMBaseline(RegressorMixin, BaseEstimator):
+class LSTMBaseline(_FrameBaseline):
     """A plain LSTM on the concatenated emitter and receiver features.
 
     The dataset paper's baseline (row "LSTM [7]" of the paper's Table 2): no domain
@@ -81,6 +87,9 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
     >>> model.fit(X, [rng.normal(size=(60, 2))]).predict(X)[0].shape
     (60, 2)
     """
+
+    #: lr 1e-3 and one batch per epoch on the checks' tiny data: R2 may be low.
+    _poor_score = True
 
     _parameter_constraints = {
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -142,13 +151,6 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
                                         frames.emitter_row, frames.y)),
                             windows=torch.as_tensor(windows, device=device))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        # lr 1e-3 and one batch per epoch on the checks' tiny data
-        tags.regressor_tags.poor_score = True
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on all frames of all recordings."""
@@ -160,7 +162,7 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
         torch = import_torch()
         from skorch import NeuralNetRegressor
 
-        from ..nn import BatchIterator
+        from .._callbacks import frame_net_params, seeded_torch
         from ._lstm_module import LSTMRegressorModule
 
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -175,23 +177,13 @@ class LSTMBaseline(RegressorMixin, BaseEstimator):
             module__num_layers=self.num_layers,
             module__dropout=self.dropout,
             module__bidirectional=self.bidirectional,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__seed=seed,
-            iterator_valid=BatchIterator,
             train_split=None,
             device=device,
             verbose=0,
+            **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
+                               batch_size=self.batch_size, seed=seed),
         )
-        # Weights and dropout draw from torch's global generator: seed a fork of it,
-        # so fitting leaves the caller's random state alone.
-        devices = [] if device == "cpu" else [torch.device(device).index or 0]
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device):  # weights, dropout; global state untouched
             self.net_.fit(dataset, None)
         self.module_ = self.net_.module_
         self.module_.eval()

@@ -68,6 +68,14 @@ def _split_like(array, lengths):
     return np.split(array, np.cumsum(lengths)[:-1])
 
 
+def _as_recordings(values, what, is_sequence):
+    """One float64 2-D array per recording (a single array is one recording)."""
+    if not is_sequence:
+        return [_as_float_2d(values, what)]
+    return [_as_float_2d(v, f"{what}[{i}] (recording {i})")
+            for i, v in enumerate(values)]
+
+
 def _check_pair(y_true, y_pred):
     """Validate both inputs and return them as matching lists of 2-D float64 arrays.
 
@@ -76,20 +84,8 @@ def _check_pair(y_true, y_pred):
     """
     true_is_seq = _is_recording_sequence(y_true)
     pred_is_seq = _is_recording_sequence(y_pred)
-    if true_is_seq:
-        true = [
-            _as_float_2d(t, f"y_true[{i}] (recording {i})")
-            for i, t in enumerate(y_true)
-        ]
-    else:
-        true = [_as_float_2d(y_true, "y_true")]
-    if pred_is_seq:
-        pred = [
-            _as_float_2d(p, f"y_pred[{i}] (recording {i})")
-            for i, p in enumerate(y_pred)
-        ]
-    else:
-        pred = [_as_float_2d(y_pred, "y_pred")]
+    true = _as_recordings(y_true, "y_true", true_is_seq)
+    pred = _as_recordings(y_pred, "y_pred", pred_is_seq)
 
     if true_is_seq != pred_is_seq:
         seq, flat = (true, pred) if true_is_seq else (pred, true)

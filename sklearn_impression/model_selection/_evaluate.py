@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from .._flat import check_targets
 from .._frames import DyadicFrames
+from .._results import ResultMixin
 from ..metrics import ccc_score
 from ._protocols import (
     PaperFrameSplit,
@@ -131,7 +131,7 @@ def _receiver_scores(receivers, y_true, y_pred, names):
 
 
 @dataclass(repr=False)
-class ProtocolResult:
+class ProtocolResult(ResultMixin):
     """Scores of one estimator under one protocol.
 
     Produced by :func:`evaluate_protocol`. Every number comes with the protocol, the
@@ -208,10 +208,6 @@ class ProtocolResult:
             "folds": [dict(f) for f in self.folds],
             "wall_time": self.wall_time,
         }
-
-    def to_json(self, **kwargs):
-        """:meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), **kwargs)
 
     def to_markdown(self):
         """Markdown summary: protocol, data, seed, pooled and per-fold CCC."""

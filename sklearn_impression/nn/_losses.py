@@ -26,7 +26,7 @@ def _valid(tensor, mask):
 def ccc_per_output(y_pred, y_true):
     """Concordance correlation coefficient of each column of ``(n, k)`` tensors.
 
-    The package's one CCC definition (:mod:`sklearn_impression._concordance`), so
+    The package's one CCC definition (shared with the metric), so
     the ``task_loss="ccc"`` loss, the ``valid_ccc`` history and
     :func:`~sklearn_impression.metrics.ccc_score` agree: population moments, as in
     Lin (1989), safe for huge values; two columns that are the same constant get
