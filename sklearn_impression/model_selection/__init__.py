@@ -1,6 +1,7 @@
 """Evaluation protocols: paper frame split, leave-receivers-out, leave-stimuli-out."""
 
-from ._evaluate import ProtocolResult, describe_data, evaluate_protocol
+from ._describe import describe_data
+from ._evaluate import ProtocolResult, evaluate_protocol
 from ._protocols import (
     PROTOCOLS,
     LeaveGroupsOut,
