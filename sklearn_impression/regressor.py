@@ -33,6 +33,11 @@ torch = import_torch()
 
 __all__ = ["CrossDomainRegressor"]
 
+#: Regressor parameters passed on unchanged to CrossDomainModule and CrossDomainLoss.
+_MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_size",
+                  "dropout", "intra", "inter", "shared_attention")
+_LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
+
 
 class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     """Cross-domain attention network (Li & Lai, 2022) as a scikit-learn regressor.
@@ -366,21 +371,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             module__n_emitter_features=self.n_emitter_features_,
             module__n_receiver_features=self.n_receiver_features_,
             module__n_outputs=self.n_outputs_,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__lstm_dropout=self.lstm_dropout,
-            module__num_heads=self.num_heads,
-            module__fc_size=self.fc_size,
-            module__dropout=self.dropout,
-            module__intra=self.intra,
-            module__inter=self.inter,
-            module__shared_attention=self.shared_attention,
+            **{f"module__{name}": getattr(self, name) for name in _MODULE_PARAMS},
+            **{f"criterion__{name}": getattr(self, name) for name in _LOSS_PARAMS},
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),
-            criterion__kd_weight=self.kd_weight,
-            criterion__se_weight=self.se_weight,
-            criterion__se_softmax_axis=self.se_softmax_axis,
-            criterion__task_loss=self.task_loss,
             amp=self.amp,
             device=device,
             verbose=int(self.verbose),
