@@ -9,28 +9,34 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
-from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
+from ._callbacks import (
+    CrossDomainNet,
+    FiniteLossGuard,
+    LossTerms,
+    ValidCCC,
+    frame_net_params,
+    seeded_torch,
+)
+from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._recording import Recording
+from ._standardize import Standardizer, split_validation
 from ._torch import import_torch
 from .nn import (
-    BatchIterator,
     CrossDomainModule,
     FrameDataset,
     average_windows,
     window_table,
 )
-from .nn._inputs import (
-    Standardizer,
-    emitter_columns,
-    frames_from_array,
-    frames_from_dyadic,
-    split_validation,
-)
 
 torch = import_torch()
 
 __all__ = ["CrossDomainRegressor"]
+
+#: Regressor parameters passed on unchanged to CrossDomainModule and CrossDomainLoss.
+_MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_size",
+                  "dropout", "intra", "inter", "shared_attention")
+_LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
 
 
 class CrossDomainRegressor(RegressorMixin, BaseEstimator):
@@ -38,10 +44,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     ``fit`` validates the parameters and the data (before torch runs), standardises
     features and targets, builds a :class:`~sklearn_impression.nn.CrossDomainModule`
-    and trains it with a skorch :class:`~sklearn_impression._callbacks.CrossDomainNet`
-    stored in ``net_``. Batches are index gathers from flat tensors (the emitter rows
-    of a stimulus are stored once), so training runs at the speed of a plain torch
-    loop.
+    and trains it with a :class:`skorch.NeuralNetRegressor` (criterion
+    :class:`~sklearn_impression.nn.CrossDomainLoss`) stored in ``net_``. Batches
+    are index gathers from flat tensors (the emitter rows of a stimulus are stored
+    once), so training runs at the speed of a plain torch loop.
 
     Parameters
     ----------
@@ -124,8 +130,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    net_ : CrossDomainNet
-        The fitted skorch net (``net_.module_`` is the torch module).
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net (``net_.module_`` is the torch module,
+        ``net_.criterion_`` the loss, ``net_.get_params()`` shows its
+        ``criterion__kd_weight``, ...).
     history_ : skorch.History
         ``net_.history``: per epoch ``train_loss``, ``train_task``, ``train_kd``,
         ``train_se``, the ``valid_*`` counterparts and ``valid_ccc_0``, ... with
@@ -252,7 +260,15 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         if isinstance(X, DyadicFrames):
             if not reset:
                 self._check_dyadic_features(X)
-            frames = frames_from_dyadic(X, y)
+            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
+                raise ValueError(
+                    f"X has {X.n_emitter_features} emitter and "
+                    f"{X.n_receiver_features} receiver features; the cross-domain "
+                    "network needs both domains"
+                )
+            frames = flatten(X, y)
+            if frames.n_frames == 0:
+                raise ValueError("X has no frames (every recording is empty)")
             if reset:
                 self.input_kind_ = "frames"
                 self.n_emitter_features_ = X.n_emitter_features
@@ -350,38 +366,21 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
         loaded model is built exactly as a trained one.
         """
-        iterator_seed = {} if seed is None else {"iterator_train__seed": seed + 1}
         return CrossDomainNet(
             CrossDomainModule,
             module__n_emitter_features=self.n_emitter_features_,
             module__n_receiver_features=self.n_receiver_features_,
             module__n_outputs=self.n_outputs_,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__lstm_dropout=self.lstm_dropout,
-            module__num_heads=self.num_heads,
-            module__fc_size=self.fc_size,
-            module__dropout=self.dropout,
-            module__intra=self.intra,
-            module__inter=self.inter,
-            module__shared_attention=self.shared_attention,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
+            **{f"module__{name}": getattr(self, name) for name in _MODULE_PARAMS},
+            **{f"criterion__{name}": getattr(self, name) for name in _LOSS_PARAMS},
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),
-            kd_weight=self.kd_weight,
-            se_weight=self.se_weight,
-            se_softmax_axis=self.se_softmax_axis,
-            task_loss=self.task_loss,
             amp=self.amp,
             device=device,
             verbose=int(self.verbose),
-            **iterator_seed,
+            **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
+                               batch_size=self.batch_size,
+                               seed=None if seed is None else seed + 1),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -418,12 +417,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
-        devices = []
-        if device != "cpu":  # "cuda" without an index is the current device
-            index = torch.device(device).index
-            devices = [torch.cuda.current_device() if index is None else index]
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device):
             try:
                 self.net_.fit(train_ds, None)
             except FloatingPointError:
@@ -474,6 +468,21 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         if self.input_kind_ == "frames":
             return np.split(y, np.cumsum(frames.lengths)[:-1])
         return y[:, 0] if self._y_1d else y
+
+    # -- persistence (see sklearn_impression._persistence) --------------------------
+    def _get_model_state(self):
+        """Fitted attributes to save; the net as weights and history."""
+        from ._network_state import regressor_state
+
+        check_is_fitted(self, "net_")
+        return regressor_state(self)
+
+    @classmethod
+    def _from_model_state(cls, params, state, *, device="cpu", where="model"):
+        """The fitted regressor of :meth:`_get_model_state`, its net on ``device``."""
+        from ._network_state import restore_regressor
+
+        return restore_regressor(cls, params, state, device=device, where=where)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,6 +8,7 @@ frames of one recording, stored as an ``(U, window)`` frame-index table.
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,6 +81,7 @@ def average_windows(y_windows, index, mask, n_frames):
     return sums / np.maximum(counts, 1)[:, None]
 
 
+@dataclass(eq=False)
 class FrameDataset(torch.utils.data.Dataset):
     """Frames of many recordings as flat tensors; batches are gathers.
 
@@ -102,14 +104,12 @@ class FrameDataset(torch.utils.data.Dataset):
     ``None`` without targets), on the device of the tensors.
     """
 
-    def __init__(self, emitter, receiver, emitter_row, y=None, windows=None,
-                 window_mask=None):
-        self.emitter = emitter
-        self.receiver = receiver
-        self.emitter_row = emitter_row
-        self.y = y
-        self.windows = windows
-        self.window_mask = window_mask
+    emitter: torch.Tensor
+    receiver: torch.Tensor
+    emitter_row: torch.Tensor
+    y: torch.Tensor = None
+    windows: torch.Tensor = None
+    window_mask: torch.Tensor = None
 
     def __len__(self):
         if self.windows is None:
