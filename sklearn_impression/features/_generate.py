@@ -152,7 +152,8 @@ def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
                    _openface_rows(duration, 25.0, 0.0, gen, drive), sep=", ")
         stimuli[sid] = (env, smile)
 
-    header = ["receiver", "stimulus", "labels", "emitter.audio", "emitter.face",
+    header = ["receiver", "stimulus", "labels", "emitter.audio",
+              "emitter.audio.rate", "emitter.face",
               "emitter.eye", "receiver.face", "receiver.face.offset", "receiver.eye",
               "receiver.eye.rate", "receiver.physio", "receiver.physio.rate",
               "receiver.physio.offset"]
@@ -195,7 +196,7 @@ def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
             _write_csv(root / label_file, ["time", "competence", "warmth"], labels)
             face, base = f"stimuli/{sid}/face.csv", f"receivers/{rid}/{sid}"
             rows.append([rid, sid, label_file.as_posix(),
-                         f"stimuli/{sid}/audio.wav", face, face,
+                         f"stimuli/{sid}/audio.wav", f"{audio_rate}", face, face,
                          f"{base}/face.csv", "-0.5", f"{base}/eye.csv", "60",
                          f"{base}/physio.csv", f"{physio_rate}", "-2"])
     with open(root / MANIFEST, "w", newline="") as handle:

@@ -96,7 +96,7 @@ def physio_features(signal, rate=None, *, channels=None, processed=True,
     ------
     ValueError
         Naming ``source`` and the channel: a channel whose kind is unknown, a
-        NaN or inf sample, fewer than two beats found.
+        NaN or inf sample, a constant signal, fewer than two beats found.
 
     Examples
     --------
@@ -126,6 +126,9 @@ def physio_features(signal, rate=None, *, channels=None, processed=True,
         if bad.size:
             raise ValueError(f"{source}, channel {name!r}: {values[bad[0], j]} at "
                              f"sample {bad[0]} (t = {bad[0] / rate:.3f} s)")
+        if processed and np.ptp(values[:, j]) == 0:
+            raise ValueError(f"{source}, channel {name!r}: constant signal (a flat "
+                             "line: is the sensor connected?)")
         kinds.append(kind)
     if not processed:
         return Stream(values, rate, channels)

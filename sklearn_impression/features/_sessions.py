@@ -120,7 +120,7 @@ def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
         return TimedStream(stream, offset, str(shown))
     with open(path, encoding="utf-8-sig") as handle:
         names = [n.strip() for n in handle.readline().split(",")]
-    if all(c in names for c in _OPENFACE_REQUIRED):
+    if modality == "face" or all(c in names for c in _OPENFACE_REQUIRED):
         select = modality if modality in ("face", "eye") else "all"
         return read_openface(path, select=select, rate=rate, offset=offset,
                              _root=root, max_gap=gaps["max_gap"],
@@ -220,8 +220,9 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
 
     Files are read by type: ``.wav``/``.flac``/``.ogg`` through openSMILE
     (:func:`audio_features`, ``feature_set``); a CSV with OpenFace's
-    ``timestamp``, ``confidence``, ``success`` columns by :func:`read_openface`
-    (``AUxx_r``/``AUxx_c`` for a ``face`` modality, ``gaze_*`` for ``eye``); any
+    ``timestamp``, ``confidence``, ``success`` columns (and any CSV of a ``face``
+    modality) by :func:`read_openface` (``AUxx_r``/``AUxx_c`` for a ``face``
+    modality, ``gaze_*`` for ``eye``); any
     other CSV with a ``timestamp`` or ``time`` column by
     :func:`read_timestamped_csv`: a ``physio`` modality at its device rate
     (timestamps checked, ``max_drift``) through :func:`physio_features`, other

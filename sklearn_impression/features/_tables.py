@@ -25,6 +25,8 @@ _OPENFACE_SELECTIONS = {
     "all": re.compile(r"^(AU\d+_[rc]|gaze_)"),
 }
 _OPENFACE_REQUIRED = ("timestamp", "confidence", "success")
+_VIDEO_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 100.0,
+                119.88, 120.0)
 
 
 def _shown(path, root):
@@ -90,6 +92,17 @@ def _to_uniform(t, values, rate, shown, max_gap, on_gap):
     return out
 
 
+def _video_rate(t):
+    """Frame rate from timestamps rounded to milliseconds, as OpenFace writes them:
+    a least-squares slope, snapped to a common video rate within 0.02%."""
+    k = np.arange(t.shape[0], dtype=np.float64)
+    rate = 1.0 / np.polyfit(k, t, 1)[0]
+    for common in _VIDEO_RATES:
+        if abs(rate / common - 1.0) < 2e-4:
+            return common
+    return round(rate, 3)
+
+
 def _check_gap_policy(max_gap, on_gap):
     if on_gap not in ("raise", "nan"):
         raise ValueError(f"on_gap must be 'raise' or 'nan', got {on_gap!r}")
@@ -118,9 +131,10 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
         (presence); ``"eye"``: the ``gaze_*`` columns (direction vectors and
         angles); ``"all"``: both; or a list of column names.
     rate : float, default=None
-        Frame rate in Hz; ``None`` takes ``(n_rows - 1) / (last - first
-        timestamp)`` rounded to 3 decimals, the video's rate when no frame is
-        missing.
+        Frame rate in Hz; ``None`` estimates it from the timestamps (a straight
+        line through them: the video's rate when no frame is missing), snapped to
+        a common video rate (23.976, 24, 25, 29.97, 30, 50, 59.94, 60, ... fps)
+        within 0.02%, else rounded to 3 decimals.
     offset : float, default=0.0
         Seconds added to the file's timestamps to place them on the session
         timeline.
@@ -191,8 +205,8 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
     failed = (data[:, names.index("success")] == 0) | (
         data[:, names.index("confidence")] < min_confidence)
     values[failed] = np.nan
-    if rate is None:  # to 3 decimals: 29.97 or 30 fps, not the rounding noise
-        rate = round((t.shape[0] - 1) / (t[-1] - t[0]), 3)
+    if rate is None:
+        rate = _video_rate(t)
     if _regular_drift(t, rate)[0] > 0.5 / rate:
         values = _to_uniform(t, values, rate, shown, max_gap, on_gap)
     else:
