@@ -129,6 +129,8 @@ def test_load_raw_sessions_threads_give_the_same(raw_root, raw_data):
     (("receiver.physio.rate", "130"),
      r"receivers/p01/s1/physio\.csv, line \d+: timestamp .* away from sample \d+ at "
      r"the stated 130 Hz .* a clock running at 128 Hz"),
+    (("receiver.eye", ""), r"manifest\.csv, line 3: modality 'receiver\.eye' is "
+     r"given here but missing on line 2; every recording needs the same"),
     (("emitter.face", "receivers/p01/s1/eye.csv"),
      r"receivers/p01/s1/eye\.csv, line 1: no 'confidence' column; expected "
      r"OpenFace 2 output"),

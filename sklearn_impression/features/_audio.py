@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -74,13 +74,20 @@ def read_audio(path, *, rate=None):
     return signal.mean(axis=1, dtype=np.float32), int(file_rate)
 
 
-@functools.lru_cache(maxsize=8)
+_PER_THREAD = threading.local()
+
+
 def _smile(feature_set):
-    opensmile = _import("opensmile")
-    return opensmile.Smile(
-        feature_set=getattr(opensmile.FeatureSet, FEATURE_SETS[feature_set]),
-        feature_level=opensmile.FeatureLevel.LowLevelDescriptors,
-    )
+    """One openSMILE extractor per feature set and thread (set-up costs ~50 ms;
+    an extractor is not shared between threads)."""
+    cache = _PER_THREAD.__dict__.setdefault("smile", {})
+    if feature_set not in cache:
+        opensmile = _import("opensmile")
+        cache[feature_set] = opensmile.Smile(
+            feature_set=getattr(opensmile.FeatureSet, FEATURE_SETS[feature_set]),
+            feature_level=opensmile.FeatureLevel.LowLevelDescriptors,
+        )
+    return cache[feature_set]
 
 
 def _check_signal(signal, rate, where, max_clipped):

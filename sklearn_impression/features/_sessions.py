@@ -80,7 +80,7 @@ def _read_manifest(root):
             split_modality_name(name)
         except ValueError as exc:
             raise ValueError(f"{MANIFEST}, line 1: {exc}") from None
-    entries = []
+    entries, first = [], None
     for line, cells in rows[1:]:
         if len(cells) != len(header):
             raise ValueError(f"{MANIFEST}, line {line}: {len(cells)} cells, the "
@@ -96,11 +96,21 @@ def _read_manifest(root):
                 _number(rate, f"{name}.rate", line) if rate else None,
                 _number(row.get(name + ".offset") or "0", f"{name}.offset", line),
             )
+        if first is None:
+            first = (line, set(files))
+        elif set(files) != first[1]:
+            missing = sorted(first[1] ^ set(files))[0]
+            raise ValueError(
+                f"{MANIFEST}, line {line}: modality {missing!r} is "
+                f"{'missing' if missing in first[1] else 'given'} here but "
+                f"{'given' if missing in first[1] else 'missing'} on line "
+                f"{first[0]}; every recording needs the same modalities")
         entries.append((line, row, files))
     return entries
 
 
 def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
+    # gaps: max_gap, on_gap, max_drift and the audio's max_clipped
     """One file to a TimedStream (runs in a joblib worker)."""
     path = root / file
     shown = Path(file)
@@ -114,7 +124,8 @@ def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
                          "tables: .csv)")
     if suffix in AUDIO_SUFFIXES:
         try:
-            stream = audio_features(path, rate, feature_set=feature_set)
+            stream = audio_features(path, rate, feature_set=feature_set,
+                                    max_clipped=gaps["max_clipped"])
         except ValueError as exc:
             raise ValueError(str(exc).replace(str(path), str(shown), 1)) from None
         return TimedStream(stream, offset, str(shown))
@@ -192,6 +203,7 @@ def _read_labels(root, file, frame_rate, line):
         "max_gap": [Interval(Real, 0, None, closed="neither")],
         "on_gap": [StrOptions({"raise", "nan"})],
         "max_drift": [Interval(Real, 0, None, closed="neither")],
+        "max_clipped": [Interval(Real, 0, 1, closed="both")],
         "nan_policy": [StrOptions({"keep", "interpolate"})],
         "n_jobs": [Integral, None],
         "return_X_y": ["boolean"],
@@ -200,7 +212,8 @@ def _read_labels(root, file, frame_rate, line):
 )
 def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw",
                       tolerance=None, max_gap=0.25, on_gap="raise", max_drift=0.02,
-                      nan_policy="keep", n_jobs=None, return_X_y=False):
+                      max_clipped=0.001, nan_policy="keep", n_jobs=None,
+                      return_X_y=False):
     """Load a folder of raw dyadic sessions as recordings with features.
 
     The folder holds ``manifest.csv``, one row per recording (one receiver
@@ -253,6 +266,9 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
     max_drift : float, default=0.02
         Largest distance in seconds between a device timestamp and its sample's
         time at the stated rate (dropped samples, clock rate mismatch).
+    max_clipped : float, default=0.001
+        Largest fraction of an audio file's samples allowed at full scale
+        (:func:`audio_features`).
     nan_policy : {"keep", "interpolate"}, default="keep"
         NaN samples (failed face tracking, eye-tracker gaps with
         ``on_gap="nan"``) are kept for the
@@ -295,7 +311,8 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
     """
     root = Path(root)
     entries = _read_manifest(root)
-    gaps = {"max_gap": max_gap, "on_gap": on_gap, "max_drift": max_drift}
+    gaps = {"max_gap": max_gap, "on_gap": on_gap, "max_drift": max_drift,
+            "max_clipped": max_clipped}
     jobs = {}
     for _, _, files in entries:
         for name, spec in files.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._recording import Stream
+from .._recording import Stream, _check_rate
 from ..datasets._csv import _read_csv
 from ._align import TimedStream
 
@@ -194,6 +194,8 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
         unknown = [c for c in channels if c not in names]
         if unknown:
             raise ValueError(f"{shown}, line 1: no column {unknown[0]!r}")
+    if rate is not None:
+        rate = _check_rate(rate, str(shown))
     if not channels:
         raise ValueError(f"{shown}, line 1: no {select} columns (AUxx_r, AUxx_c, "
                          "gaze_*); expected OpenFace 2 output")
@@ -271,6 +273,7 @@ def read_timestamped_csv(path, *, rate, time_column="timestamp", columns=None,
     _check_gap_policy(max_gap, on_gap)
     path = Path(path)
     shown = _shown(path, _root)
+    rate = _check_rate(rate, str(shown))
     names, data = _read_csv(path, path.parent if _root is None else _root)
     if time_column not in names:
         raise ValueError(f"{shown}, line 1: no time column {time_column!r} (columns "
