@@ -5,6 +5,7 @@ examples and trying the loader before real data exists.
 from __future__ import annotations
 
 import csv
+import os
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _write_csv(path, header, body, sep=","):
 
 @validate_params(
     {
-        "root": [str, Path],
+        "root": [str, os.PathLike],
         "n_receivers": [Interval(Integral, 1, None, closed="left")],
         "n_stimuli": [Interval(Integral, 1, None, closed="left")],
         "duration": [Interval(Real, 1, None, closed="left")],
