@@ -167,6 +167,11 @@ def _load_data(args):
     path = Path(args.data)
     if not path.exists():
         raise FileNotFoundError(f"--data {args.data}: no such folder")
+    if (path / "manifest.csv").is_file():  # raw sessions: sklearn_impression.features
+        from .features import load_raw_sessions
+
+        return (load_raw_sessions(path, nan_policy="interpolate"),
+                f"raw sessions ({path})")
     return load_impression(path), f"released features ({path})"
 
 
