@@ -115,7 +115,11 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; the data is moved to it once.
     amp : bool, default=False
-        bfloat16 autocast for the forward pass (for CUDA; works, slowly, on CPU).
+        bfloat16 autocast for the forward pass (meant for CUDA). On CPU the LSTMs
+        run in float32 outside autocast and the attention and head in bfloat16:
+        a bfloat16 LSTM needs oneDNN's AVX-512-BF16 or AMX kernels and fails on
+        AVX2-only CPUs, and where it runs it was no faster than float32
+        (``benchmarks/bench_amp.py``), so every x86-64 CPU trains the same way.
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, shuffling and the validation split; an int makes
         CPU training reproducible.
