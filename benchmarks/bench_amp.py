@@ -77,8 +77,9 @@ def main():
         CrossDomainModule._run_lstm = staticmethod(_default_lstm)
         pred = model.predict(frames[test])
         ccc = np.asarray(ccc_score(y_test, pred, multioutput="raw_values"))
-        rows.append({"variant": label, "amp": amp, "ccc": dict(zip(data.target_names, ccc.round(4)
-                                                 .tolist(), strict=True)),
+        rows.append({"variant": label, "amp": amp,
+                     "ccc": dict(zip(data.target_names, ccc.round(4).tolist(),
+                                     strict=True)),
                      "fit_s": round(fit_s, 2), "fit_cpu_s": round(cpu_s, 2),
                      "train_frames_per_s": round(n_train * args.epochs / fit_s)})
     print(json.dumps({
