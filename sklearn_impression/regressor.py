@@ -1,5 +1,6 @@
 """The cross-domain network as a scikit-learn regressor."""
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -123,6 +124,14 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, shuffling and the validation split; an int makes
         CPU training reproducible.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder for an atomic checkpoint written after every epoch (module,
+        optimizer, LR scheduler, history, random states). A new fit with the same
+        folder, parameters and data resumes after its last finished epoch; on CPU
+        with an int ``random_state`` the result equals an uninterrupted fit. A
+        corrupt checkpoint or one of another fit (other parameters or data) is a
+        ``CheckpointError``, a ValueError, before any training; never a silent
+        restart. Cannot be combined with ``early_stopping``.
     verbose : int, default=0
         0 silent; 1 skorch's epoch table and progress bar.
 
@@ -186,6 +195,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "device": [str],
         "amp": ["boolean"],
         "random_state": ["random_state"],
+        "checkpoint_dir": [str, os.PathLike, None],
         "verbose": ["verbose"],
     }
 
@@ -199,7 +209,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                  lr_step=20, lr_gamma=0.5, max_epochs=40, batch_size=512,
                  validation_fraction=0.1, early_stopping=None, grad_clip=None,
                  standardize=True, emitter_features=None, device="cpu", amp=False,
-                 random_state=None, verbose=0):
+                 random_state=None, checkpoint_dir=None, verbose=0):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.lstm_dropout = lstm_dropout
@@ -228,6 +238,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.amp = amp
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
 
     # -- validation ------------------------------------------------------------
@@ -250,6 +261,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but torch finds no CUDA device")
+        if self.checkpoint_dir is not None and self.early_stopping is not None:
+            raise ValueError("checkpoint_dir cannot be combined with early_stopping "
+                             "(its best weights are kept in memory only)")
 
     def _frames(self, X, y=None, *, reset):
         """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
@@ -346,6 +360,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 monitor=monitor, patience=self.early_stopping, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
+        if getattr(self, "_checkpoint", None) is not None:
+            callbacks.append(("checkpoint", self._checkpoint))  # after the scheduler
         return callbacks
 
     def _make_net(self, device, *, seed=None, valid_ds=None):
@@ -355,6 +371,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         loaded model is built exactly as a trained one.
         """
         iterator_seed = {} if seed is None else {"iterator_train__seed": seed + 1}
+        checkpoint = getattr(self, "_checkpoint", None)
+        if checkpoint is not None and checkpoint.epochs_done_:
+            iterator_seed["iterator_train__skip_epochs"] = checkpoint.epochs_done_
         return CrossDomainNet(
             CrossDomainModule,
             module__n_emitter_features=self.n_emitter_features_,
@@ -421,6 +440,13 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         device = str(self.device)
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
+        self._checkpoint = None
+        if self.checkpoint_dir is not None:
+            from ._checkpoint import EpochCheckpoint, fit_fingerprint
+
+            self._checkpoint = EpochCheckpoint(
+                self.checkpoint_dir, fit_fingerprint(self, (train_ds, valid_ds)))
+            self._checkpoint.load()  # a bad checkpoint fails here, before training
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
         devices = []
         if device != "cpu":  # "cuda" without an index is the current device
@@ -429,10 +455,15 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             try:
-                self.net_.fit(train_ds, None)
+                if self._checkpoint is None:
+                    self.net_.fit(train_ds, None)
+                else:
+                    self._checkpoint.fit(self.net_, train_ds)
             except FloatingPointError:
                 del self.net_  # a diverged model must not look fitted
                 raise
+            finally:
+                del self._checkpoint
         self.net_.train_split = None  # drop the validation tensors (not pickled)
         for _, callback in self.net_.callbacks_:
             # The scheduler holds the optimizer; pickled there, its CUDA state would

@@ -66,7 +66,7 @@ def test_train_evaluate_predict(capsys, tmp_path):
     model_dir = tmp_path / "model"
     assert main(["train", *TINY, "--epochs", "1", "--quiet", "--out",
                  str(model_dir)]) == 0
-    model = model_dir / "model.joblib"
+    model = model_dir / "model.safetensors"  # the pickle-free format by default
     assert model.is_file()
     report = json.loads((model_dir / "train.json").read_text())
     assert report["seed"] == 0 and report["protocol"] == "none"
