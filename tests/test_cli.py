@@ -111,7 +111,7 @@ def test_ablation_writes_reports(tmp_path, capsys):
 
 def test_demo_writes_report_and_plots(tmp_path, capsys):
     assert main(["demo", *TINY, "--epochs", "1", "--n-splits", "3", "--quiet",
-                 "--out", str(tmp_path)]) == 0
+                 "--n-jobs", "1", "--out", str(tmp_path)]) == 0
     for name in ("demo.json", "demo.md", "loss_trends.png", "traces.png",
                  "receiver_ccc.png"):
         assert (tmp_path / name).is_file(), name
