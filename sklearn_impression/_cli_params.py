@@ -70,8 +70,15 @@ def read_config(path):
         except ValueError as exc:
             raise ValueError(f"--config {path}: not valid JSON ({exc})") from None
     else:
-        import tomllib
-
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise ImportError(f"--config {path}: reading TOML needs Python >= "
+                                  "3.11 or the tomli package; or write the "
+                                  "parameters as JSON (.json)") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -31,6 +31,7 @@ import time
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 
+from ._cli_models import FORMATS, load_model_file, model_path, save_model_file
 from ._cli_params import apply_params, collect_params, pipeline_params
 
 __all__ = ["main"]
@@ -228,70 +229,6 @@ def _pipeline(args, params=None):
     return apply_params(pipeline, params or {})
 
 
-#: Model file formats: name to (suffixes, description).
-_FORMATS = {"safetensors": (".safetensors", "pickle-free safetensors (save_model)"),
-            "joblib": (".joblib", "joblib pickle")}
-
-
-def _sniff_format(path):
-    # A safetensors file starts with an 8-byte header length, then a JSON header.
-    with open(path, "rb") as f:
-        head = f.read(9)
-    return "safetensors" if len(head) == 9 and head[8:9] == b"{" else "joblib"
-
-
-def _load_model(path):
-    """The model in ``path`` (either format) and the name of its format."""
-    from . import load_model
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"--model {path}: no such file")
-    kind = _sniff_format(path)
-    try:
-        if kind == "safetensors":
-            model = load_model(path)
-        else:
-            import joblib
-
-            model = joblib.load(path)
-    except Exception as exc:  # pickle raises many types for a non-model file
-        raise ValueError(f"--model {path}: not a saved model ({exc})") from None
-    if not hasattr(model, "predict"):
-        raise ValueError(f"--model {path}: holds a {type(model).__name__}, not a "
-                         "model")
-    return model, kind
-
-
-def _model_path(args):
-    """Where ``train`` saves and in which format."""
-    path = None if args.model_file is None else Path(args.model_file)
-    kind = args.format
-    by_suffix = {".joblib": "joblib", ".pkl": "joblib", ".safetensors": "safetensors"}
-    if path is not None and path.suffix.lower() in by_suffix:
-        suffix_kind = by_suffix[path.suffix.lower()]
-        if kind is not None and kind != suffix_kind:
-            raise ValueError(f"--model-file {path} has a {suffix_kind} suffix but "
-                             f"--format is {kind}")
-        kind = suffix_kind
-    kind = kind or "safetensors"
-    if path is None:
-        path = Path(args.out) / f"model{_FORMATS[kind][0]}"
-    return path, kind
-
-
-def _save_model(model, path, kind):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "joblib":
-        import joblib
-
-        joblib.dump(model, path)
-    else:
-        from . import save_model
-
-        save_model(model, path)
-
-
 def _set_threads(args):
     """Apply ``--threads``; return the previous count to restore (or None)."""
     if not getattr(args, "threads", None):
@@ -366,7 +303,7 @@ def _cmd_train(args):
     if args.checkpoint_dir is not None:
         params.setdefault("model__checkpoint_dir", args.checkpoint_dir)
     final = _pipeline(args, params)  # validates the parameters before any work
-    path, kind = _model_path(args)
+    path, kind = model_path(args)
     data, name = _load_data(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -395,15 +332,15 @@ def _cmd_train(args):
     with _to_stderr(args):
         final.fit(data.recordings, data.targets)
     report["fit_time"] = round(time.perf_counter() - start, 2)
-    _save_model(final, path, kind)
+    save_model_file(final, path, kind)
     report["model"] = str(path)
     report["model_format"] = kind
     lines += ["", f"Final model fitted on all {len(data.recordings)} recordings (no "
               f"held-out data: protocol none) in {report['fit_time']} s, saved to "
-              f"`{path}` ({_FORMATS[kind][1]}).", ""]
+              f"`{path}` ({FORMATS[kind][1]}).", ""]
     report["markdown"] = "\n".join(lines)
     write_report(report, out, "train")
-    _say(f"saved {path} ({_FORMATS[kind][1]})")
+    _say(f"saved {path} ({FORMATS[kind][1]})")
 
 
 def _score(model, data, name):
@@ -430,8 +367,8 @@ def _score(model, data, name):
 
 
 def _loaded(args, params=None):
-    model, kind = _load_model(args.model)
-    _progress(args, f"loaded {args.model} ({_FORMATS[kind][1]})")
+    model, kind = load_model_file(args.model)
+    _progress(args, f"loaded {args.model} ({FORMATS[kind][1]})")
     if params:
         if not hasattr(model, "steps"):
             raise ValueError(f"--set/--config: {args.model} holds a "
@@ -453,7 +390,7 @@ def _cmd_evaluate(args):
     protocol = "none (no split: the saved model is scored on all frames given)"
     markdown = "\n".join([
         f"# Evaluation of {args.model}", "",
-        f"- Model: {args.model} ({_FORMATS[kind][1]})",
+        f"- Model: {args.model} ({FORMATS[kind][1]})",
         f"- Data: {name}: {d['n_recordings']} recordings, {d['n_frames']} frames",
         f"- Protocol: {protocol}; CCC over all pooled frames of each part",
         "- Parameters set: " + (", ".join(f"`{k}={v!r}`" for k, v in
