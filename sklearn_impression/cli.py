@@ -307,11 +307,13 @@ def _cmd_train(args):
     data, name = _load_data(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = {"data_name": name, "seed": args.seed, "epochs": args.epochs,
-              "protocol": args.protocol, "params_given": params,
-              "params": pipeline_params(final)}
+    used = pipeline_params(final)
+    epochs = used["model__max_epochs"]
+    report = {"data_name": name, "seed": args.seed, "epochs": epochs,
+              "protocol": args.protocol, "params_given": params, "params": used}
     lines = ["# Training report", "", f"- Data: {name}",
-             f"- Seed: {args.seed}; epochs: {args.epochs}",
+             f"- Seed: {args.seed} (data); model random_state: "
+             f"{used['model__random_state']}; epochs: {epochs}",
              "- Parameters given: " + (", ".join(f"`{k}={v!r}`" for k, v in
                                                  params.items()) or "none")]
     if args.protocol != "none":
@@ -327,7 +329,7 @@ def _cmd_train(args):
         lines += ["", "## Evaluation before the final fit", "", result.to_markdown()]
         _say(result.to_markdown())
     _progress(args, f"final fit on all {len(data.recordings)} recordings, "
-              f"{final.get_params()['model__max_epochs']} epochs")
+              f"{epochs} epochs")
     start = time.perf_counter()
     with _to_stderr(args):
         final.fit(data.recordings, data.targets)
@@ -335,8 +337,8 @@ def _cmd_train(args):
     save_model_file(final, path, kind)
     report["model"] = str(path)
     report["model_format"] = kind
-    lines += ["", f"Final model fitted on all {len(data.recordings)} recordings (no "
-              f"held-out data: protocol none) in {report['fit_time']} s, saved to "
+    lines += ["", f"Final model fitted on all {len(data.recordings)} recordings "
+              f"(protocol none: no test split) in {report['fit_time']} s, saved to "
               f"`{path}` ({FORMATS[kind][1]}).", ""]
     report["markdown"] = "\n".join(lines)
     write_report(report, out, "train")
