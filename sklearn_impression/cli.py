@@ -276,6 +276,10 @@ def _cmd_ablation(args):
         if step != "model":
             raise ValueError(f"ablation: only model__ parameters can be set, got "
                              f"{name} (each row sets the concatenator itself)")
+        if param == "checkpoint_dir":
+            raise ValueError("ablation: model__checkpoint_dir cannot be set (the "
+                             "rows and folds would share one checkpoint); use "
+                             "'train --checkpoint-dir'")
         model_params[param] = value
     if model_params:  # checked as fit would, before any row trains
         _pipeline(args, {f"model__{k}": v for k, v in model_params.items()})

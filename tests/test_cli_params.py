@@ -100,6 +100,7 @@ def test_train_with_set_and_config_saves_the_parameters(tmp_path, capsys):
      "no such file"),
     (["ablation", "--set", "concat__exclude=x"], "only model__ parameters"),
     (["ablation", "--set", "model__dropout=2"], "'dropout' parameter"),
+    (["ablation", "--set", "model__checkpoint_dir=x"], "cannot be set"),
     (["train", "--format", "joblib", "--model-file", "m.safetensors"],
      "safetensors suffix but --format is joblib"),
 ])
@@ -119,8 +120,8 @@ def test_bad_config_files_are_one_line_errors(capsys, tmp_path):
 
 def _train_command(out, checkpoint):
     return [sys.executable, "-m", "sklearn_impression.cli", "train",
-            "--n-receivers", "3", "--n-stimuli", "2", "--duration", "40",
-            "--epochs", "4", "--threads", "1", "--quiet", *SMALL_NET,
+            "--n-receivers", "3", "--n-stimuli", "2", "--duration", "16",
+            "--epochs", "3", "--threads", "1", "--quiet", *SMALL_NET,
             "--set", "model__batch_size=16", "--set", "model__window=4",
             "--out", str(out), "--checkpoint-dir", str(checkpoint)]
 
@@ -142,10 +143,16 @@ def test_killed_training_resumes_to_the_same_weights(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert not (tmp_path / "a" / "model.safetensors").exists()
 
+    import torch
+
+    saved = torch.load(ckpt / "checkpoint.pt", weights_only=True)
+    assert 1 <= saved["epoch"] < 3
+    saved_history = json.loads(saved["history"])
+
     subprocess.run(_train_command(tmp_path / "a", ckpt), env=env, check=True,
                    capture_output=True)
-    subprocess.run(_train_command(tmp_path / "b", tmp_path / "fresh"), env=env,
-                   check=True, capture_output=True)
+    # the uninterrupted run, in this process (same code path, one thread)
+    assert main(_train_command(tmp_path / "b", tmp_path / "fresh")[3:]) == 0
     resumed = load_model(tmp_path / "a" / "model.safetensors")
     fresh = load_model(tmp_path / "b" / "model.safetensors")
     want = fresh.named_steps["model"].net_.module_.state_dict()
@@ -153,4 +160,9 @@ def test_killed_training_resumes_to_the_same_weights(tmp_path):
     assert set(want) == set(got)
     for name in want:
         assert (want[name] == got[name]).all(), name
-    assert len(resumed.named_steps["model"].history_) == 4
+    history = resumed.named_steps["model"].history_
+    assert len(history) == 3
+    # the epochs before the kill were not trained again: their timings are the
+    # killed run's
+    for epoch in range(saved["epoch"]):
+        assert history[epoch]["dur"] == saved_history[epoch]["dur"]
