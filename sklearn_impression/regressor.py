@@ -1,6 +1,5 @@
 """The cross-domain network as a scikit-learn regressor."""
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -124,7 +123,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, shuffling and the validation split; an int makes
         CPU training reproducible.
-    checkpoint_dir : str, path-like or None, default=None
+    checkpoint_dir : str or None, default=None
         Folder for an atomic checkpoint written after every epoch (module,
         optimizer, LR scheduler, history, random states). A new fit with the same
         folder, parameters and data resumes after its last finished epoch; on CPU
@@ -195,7 +194,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "device": [str],
         "amp": ["boolean"],
         "random_state": ["random_state"],
-        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_dir": [str, None],
         "verbose": ["verbose"],
     }
 

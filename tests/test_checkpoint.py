@@ -35,10 +35,10 @@ def test_resumed_fit_equals_uninterrupted_fit(data, tmp_path, monkeypatch):
     with monkeypatch.context() as patch:
         _interrupt_after(patch, 3)  # past the LR step: the scheduler state matters
         with pytest.raises(RuntimeError, match="simulated crash"):
-            CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X, y)
+            CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, y)
     assert (tmp_path / "checkpoint.pt").is_file()
     assert not list(tmp_path.glob(".checkpoint-*"))  # no temporary file left
-    resumed = CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X, y)
+    resumed = CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, y)
     want = reference.net_.module_.state_dict()
     got = resumed.net_.module_.state_dict()
     assert all(torch.equal(want[k], got[k]) for k in want)
@@ -57,23 +57,24 @@ def test_finished_checkpoint_trains_no_more(data, tmp_path):
 
 def test_mismatched_or_corrupt_checkpoint_is_an_error(data, tmp_path):
     X, y = data
-    CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X, y)
+    CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, y)
     with pytest.raises(ValueError, match=r"other parameters \(lr=0.001 there, "
                                          r"0.01 now\)"):
-        CrossDomainRegressor(checkpoint_dir=tmp_path, **{**PARAMS, "lr": 0.01}
+        CrossDomainRegressor(checkpoint_dir=str(tmp_path), **{**PARAMS, "lr": 0.01}
                              ).fit(X, y)
     with pytest.raises(ValueError, match="data of other shapes"):
-        CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X[:200], y[:200])
+        CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X[:200],
+                                                                         y[:200])
     with pytest.raises(ValueError, match="other data"):
-        CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X, y + 1)
+        CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, y + 1)
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(_checkpoint.CheckpointError, match="cannot be read"):
-        CrossDomainRegressor(checkpoint_dir=tmp_path, **PARAMS).fit(X, y)
+        CrossDomainRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, y)
 
 
 def test_checkpoint_with_early_stopping_is_refused(data, tmp_path):
     X, y = data
     with pytest.raises(ValueError, match="cannot be combined with early_stopping"):
-        CrossDomainRegressor(checkpoint_dir=tmp_path, early_stopping=2,
+        CrossDomainRegressor(checkpoint_dir=str(tmp_path), early_stopping=2,
                              **PARAMS).fit(X, y)
     assert not (tmp_path / "checkpoint.pt").exists()
