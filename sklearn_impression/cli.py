@@ -39,8 +39,8 @@ __all__ = ["main"]
 PROG = "sklearn-impression"
 
 #: The demo's measured run time, stated in ``demo --help`` and the README.
-DEMO_TIME = ("116 s CPU time over 2 processes; 144 s wall on a shared 2-core AMD "
-             "EPYC (AVX2)")
+DEMO_TIME = ("109-133 s CPU time over 2 processes, 144 s wall or more on a shared "
+             "2-core AMD EPYC (AVX2)")
 
 
 class _Parser(argparse.ArgumentParser):
