@@ -121,10 +121,22 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; the data is moved to it once.
     amp : bool, default=False
-        bfloat16 autocast for the forward pass (for CUDA; works, slowly, on CPU).
+        bfloat16 autocast for the forward pass (meant for CUDA). On CPU the LSTMs
+        run in float32 outside autocast and the attention and head in bfloat16:
+        a bfloat16 LSTM needs oneDNN's AVX-512-BF16 or AMX kernels and fails on
+        AVX2-only CPUs, and where it runs it was no faster than float32
+        (``benchmarks/bench_amp.py``), so every x86-64 CPU trains the same way.
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, shuffling and the validation split; an int makes
         CPU training reproducible.
+    checkpoint_dir : str or None, default=None
+        Folder for an atomic checkpoint written after every epoch (module,
+        optimizer, LR scheduler, history, random states). A new fit with the same
+        folder, parameters and data resumes after its last finished epoch; on CPU
+        with an int ``random_state`` the result equals an uninterrupted fit. A
+        corrupt checkpoint or one of another fit (other parameters or data) is a
+        ``CheckpointError``, a ValueError, before any training; never a silent
+        restart. Cannot be combined with ``early_stopping``.
     verbose : int, default=0
         0 silent; 1 skorch's epoch table and progress bar.
 
@@ -190,6 +202,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "device": [str],
         "amp": ["boolean"],
         "random_state": ["random_state"],
+        "checkpoint_dir": [str, None],
         "verbose": ["verbose"],
     }
 
@@ -203,7 +216,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                  lr_step=20, lr_gamma=0.5, max_epochs=40, batch_size=512,
                  validation_fraction=0.1, early_stopping=None, grad_clip=None,
                  standardize=True, emitter_features=None, device="cpu", amp=False,
-                 random_state=None, verbose=0):
+                 random_state=None, checkpoint_dir=None, verbose=0):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.lstm_dropout = lstm_dropout
@@ -232,6 +245,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.amp = amp
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
 
     # -- validation ------------------------------------------------------------
@@ -254,6 +268,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but torch finds no CUDA device")
+        if self.checkpoint_dir is not None and self.early_stopping is not None:
+            raise ValueError("checkpoint_dir cannot be combined with early_stopping "
+                             "(its best weights are kept in memory only)")
 
     def _frames(self, X, y=None, *, reset):
         """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
@@ -358,6 +375,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 monitor=monitor, patience=self.early_stopping, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
+        if getattr(self, "_checkpoint", None) is not None:
+            callbacks.append(("checkpoint", self._checkpoint))  # after the scheduler
         return callbacks
 
     def _make_net(self, device, *, seed=None, valid_ds=None):
@@ -366,6 +385,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
         loaded model is built exactly as a trained one.
         """
+        checkpoint = getattr(self, "_checkpoint", None)
+        skip = ({"iterator_train__skip_epochs": checkpoint.epochs_done_}
+                if checkpoint is not None and checkpoint.epochs_done_ else {})
         return CrossDomainNet(
             CrossDomainModule,
             module__n_emitter_features=self.n_emitter_features_,
@@ -381,6 +403,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
                                batch_size=self.batch_size,
                                seed=None if seed is None else seed + 1),
+            **skip,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -416,13 +439,25 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         device = str(self.device)
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
+        self._checkpoint = None
+        if self.checkpoint_dir is not None:
+            from ._checkpoint import EpochCheckpoint, fit_fingerprint
+
+            self._checkpoint = EpochCheckpoint(
+                self.checkpoint_dir, fit_fingerprint(self, (train_ds, valid_ds)))
+            self._checkpoint.load()  # a bad checkpoint fails here, before training
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
         with seeded_torch(seed, device):
             try:
-                self.net_.fit(train_ds, None)
+                if self._checkpoint is None:
+                    self.net_.fit(train_ds, None)
+                else:
+                    self._checkpoint.fit(self.net_, train_ds)
             except FloatingPointError:
                 del self.net_  # a diverged model must not look fitted
                 raise
+            finally:
+                del self._checkpoint
         self.net_.train_split = None  # drop the validation tensors (not pickled)
         for _, callback in self.net_.callbacks_:
             # The scheduler holds the optimizer; pickled there, its CUDA state would

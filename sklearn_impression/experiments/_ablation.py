@@ -160,7 +160,8 @@ class AblationResult(ResultMixin):
             f"{self.wall_time:.1f} s",
             "- CCC over all pooled test frames; delta to the full model",
             "",
-            "| Model | " + " | ".join(n.capitalize() for n in names) + " | "
+            "| Model | " + " | ".join(f"{n.capitalize()} ({self.protocol})"
+                                      for n in names) + " | "
             + " | ".join(f"Δ {n}" for n in names) + " |",
             "| --- |" + " ---: |" * (2 * len(names)),
         ]

@@ -161,9 +161,14 @@ class BatchIterator:
         Seed of that generator (``None`` draws one from torch's global generator).
         Without ``shuffle`` there is no generator, so iterating in order (as
         ``predict`` does) leaves torch's global random state alone.
+    skip_epochs : int, default=0
+        Permutations drawn and discarded at the start: a fit resumed from a
+        checkpoint after ``skip_epochs`` epochs shuffles its next epochs exactly
+        as the uninterrupted fit would.
     """
 
-    def __init__(self, dataset, batch_size=1024, shuffle=False, seed=None):
+    def __init__(self, dataset, batch_size=1024, shuffle=False, seed=None,
+                 skip_epochs=0):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -172,6 +177,8 @@ class BatchIterator:
             if seed is None:
                 seed = int(torch.randint(0, 2**62, (1,)).item())
             self.generator = torch.Generator().manual_seed(int(seed))
+            for _ in range(int(skip_epochs)):
+                torch.randperm(len(dataset), generator=self.generator)
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
