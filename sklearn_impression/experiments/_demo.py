@@ -25,8 +25,8 @@ from joblib import Parallel, delayed, effective_n_jobs
 from ..datasets import make_impression
 from ..metrics import ccc_score
 from ..model_selection import (
-    LeaveGroupsOut,
     ProtocolResult,
+    RecordingGroupKFold,
     describe_data,
     evaluate_protocol,
     get_protocol,
@@ -66,8 +66,8 @@ class _Progress:
                   file=sys.stderr, flush=True)
 
 
-class _OneFold(LeaveGroupsOut):
-    """Fold ``fold`` of a :class:`LeaveGroupsOut`, for one parallel job."""
+class _OneFold(RecordingGroupKFold):
+    """Fold ``fold`` of a :class:`RecordingGroupKFold`, for one parallel job."""
 
     def __init__(self, by, n_splits, fold):
         super().__init__(by, n_splits)
@@ -215,7 +215,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     for label in models[PROTOCOLS[0]]:
         for p in PROTOCOLS:
             proto = protocols[p]
-            if label == "CrossDomainRegressor" and isinstance(proto, LeaveGroupsOut):
+            per_fold = isinstance(proto, RecordingGroupKFold)
+            if label == "CrossDomainRegressor" and per_fold:
                 jobs += [(label, p, k, _OneFold(proto.by, proto.n_splits, k))
                          for k in range(proto.get_n_splits())]
             else:
