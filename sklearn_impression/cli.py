@@ -3,8 +3,10 @@
 Run ``sklearn-impression demo`` first: it trains on synthetic data and shows the
 paper's frame-split score next to the leave-receivers-out score. ``--data`` takes a
 folder in the released IMPRESSION features-and-labels layout
-(:func:`~sklearn_impression.load_impression`) or ``synthetic`` (the default, sized by
-``--n-receivers``, ``--n-stimuli``, ``--duration``).
+(:func:`~sklearn_impression.load_impression`), a folder of raw sessions with a
+``manifest.csv`` (:func:`~sklearn_impression.features.load_raw_sessions`, the
+``features`` extra; failed tracking is interpolated), or ``synthetic`` (the default,
+sized by ``--n-receivers``, ``--n-stimuli``, ``--duration``).
 
 ``train``, ``evaluate`` and ``ablation`` take any parameter of the pipeline
 ``resample`` (:class:`~sklearn_impression.Resampler`) -> ``concat``
@@ -77,8 +79,9 @@ def _positive_float(text):
 def _add_data(parser, *, default_duration=48.0):
     parser.add_argument(
         "--data", default="synthetic",
-        help="folder in the released features-and-labels layout, or 'synthetic' "
-             "(default)")
+        help="folder in the released features-and-labels layout, a folder of raw "
+             "sessions with a manifest.csv (needs the 'features' extra), or "
+             "'synthetic' (default)")
     parser.add_argument("--n-receivers", type=_positive_int, default=8,
                         help="synthetic data: receivers (default 8)")
     parser.add_argument("--n-stimuli", type=_positive_int, default=4,
