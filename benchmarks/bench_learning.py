@@ -41,7 +41,7 @@ from sklearn_impression.datasets import make_impression
 from sklearn_impression.experiments import ConstantPredictor, RidgeBaseline
 from sklearn_impression.metrics import ccc_score
 from sklearn_impression.model_selection import (
-    LeaveGroupsOut,
+    RecordingGroupKFold,
     describe_data,
     evaluate_protocol,
 )
@@ -103,7 +103,7 @@ def baseline_row(label, model, frames, targets, n_splits):
 
 
 def oracle_row(data, frames, n_splits):
-    cv = LeaveGroupsOut("receiver", n_splits)
+    cv = RecordingGroupKFold("receiver", n_splits)
     folds = [ccc([data.targets[i] for i in test], [data.impression[i] for i in test])
              for _, test in cv.split(frames)]
     return {"label": "oracle (noise-free impression)", "fold_ccc": folds,
@@ -208,7 +208,7 @@ def main():
     report = {
         "benchmark": "bench_learning",
         "machine": machine(args.threads),
-        "protocol": LeaveGroupsOut("receiver", args.folds).description,
+        "protocol": RecordingGroupKFold("receiver", args.folds).description,
         "data": description,
         "seed": args.seed,
         "settings": {"quick": args.quick, "n_splits": args.folds,

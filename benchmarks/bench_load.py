@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Sizes of the paper's data (reference-code-facts.md).
+#: Sizes of the paper's data (the released IMPRESSION features).
 PAPER = {"receivers": 40, "frames": 44923, "stimuli": 13, "n_emitter": 412,
          "n_receiver": 68}
 #: Column split of the synthetic layout (sums to 412 and 68).

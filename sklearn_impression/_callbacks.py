@@ -1,16 +1,18 @@
 """The skorch layer: :class:`CrossDomainNet` and its history callbacks.
 
-:class:`CrossDomainNet` is a :class:`skorch.NeuralNetRegressor` whose ``get_loss``
-adds the knowledge-distillation and similarity-enhancement terms to the task loss.
-Each term's batch value is accumulated on the device (no extra synchronisation per
-batch) and :class:`LossTerms` writes the epoch averages ``train_task``,
-``train_kd``, ``train_se`` (and ``valid_*``) into ``net.history``; :class:`ValidCCC`
-adds the validation CCC of each output; :class:`FiniteLossGuard` stops a diverging
-run with an error naming the epoch and the loss term.
+:class:`CrossDomainNet` is a :class:`skorch.NeuralNetRegressor` whose criterion is
+:class:`~sklearn_impression.nn.CrossDomainLoss` (the task, knowledge-distillation
+and similarity-enhancement terms, weights reachable as ``criterion__kd_weight``
+...). :class:`LossTerms` owns the per-epoch sums of the terms (kept on the device,
+no extra synchronisation per batch) and writes the epoch averages ``train_task``,
+``train_kd``, ``train_se`` (and ``valid_*``) into ``net.history``;
+:class:`ValidCCC` adds the validation CCC of each output; :class:`FiniteLossGuard`
+stops a diverging run with an error naming the epoch and the loss term.
 """
 
 import math
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
@@ -18,32 +20,82 @@ from skorch.dataset import get_len
 from skorch.utils import to_tensor
 
 from ._torch import import_torch
-from .nn import ccc_per_output, kd_loss, se_loss, task_loss
-from .nn._losses import _valid
+from .nn import TERMS, BatchIterator, CrossDomainLoss, ccc_per_output
 
 torch = import_torch()
 
-__all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS"]
+__all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS",
+           "frame_net_params", "seeded_torch"]
 
-#: Loss terms logged per epoch, in the order they are accumulated.
-TERMS = ("task", "kd", "se")
+
+def frame_net_params(*, lr, max_epochs, batch_size, seed=None):
+    """skorch parameters of every net on flat frames (the regressor, the LSTM).
+
+    Adam at ``lr``; batches from :class:`~sklearn_impression.nn.BatchIterator`
+    (index gathers), the training ones shuffled by the iterator's own generator
+    seeded ``seed``.
+    """
+    params = {"optimizer": torch.optim.Adam, "lr": lr, "max_epochs": max_epochs,
+              "batch_size": batch_size, "iterator_train": BatchIterator,
+              "iterator_train__shuffle": True, "iterator_valid": BatchIterator}
+    if seed is not None:
+        params["iterator_train__seed"] = seed
+    return params
+
+
+@contextmanager
+def seeded_torch(seed, device):
+    """Fork torch's global random state for the block and seed it with ``seed``.
+
+    Weight initialisation and dropout draw from it, so a fit inside the block is
+    reproducible and leaves the caller's random state alone.
+    """
+    devices = []
+    if device != "cpu":  # "cuda" without an index is the current device
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+#: SHA-256 of the source of skorch's ``NeuralNet.run_single_epoch`` that
+#: :meth:`CrossDomainNet.run_single_epoch` was written against (skorch 1.4.0).
+#: skorch has no hook to keep batch losses on the device (its loop calls
+#: ``loss.item()`` after every batch), hence that one override; with another
+#: skorch loop it steps aside and skorch's loop runs (tests/test_regressor.py).
+SKORCH_EPOCH_LOOP_SHA256 = (
+    "f20ccfd4d8a09fc75d128dd9c2ad31af06d56017d464c205bb794b78fbb54563"
+)
+
+
+def _skorch_loop_matches():
+    import hashlib
+    import inspect
+
+    from skorch import NeuralNet
+
+    try:
+        source = inspect.getsource(NeuralNet.run_single_epoch)
+    except (OSError, TypeError):  # no source files: cannot check, do not rely
+        return False
+    return hashlib.sha256(source.encode()).hexdigest() == SKORCH_EPOCH_LOOP_SHA256
 
 
 class CrossDomainNet(NeuralNetRegressor):
     """skorch regressor for :class:`~sklearn_impression.nn.CrossDomainModule`.
 
-    The module returns ``(y_pred, representations)``; the loss is
-    ``task + kd_weight * KD + se_weight * SE`` (paper eq. 11). A term whose weight is
-    0 is computed without gradient and logged but not back-propagated (the paper's
-    ablation). Prediction (``forward``/``predict``) returns ``y_pred`` only.
+    The module returns ``(y_pred, representations)``; the criterion (by default
+    :class:`~sklearn_impression.nn.CrossDomainLoss`, paper eq. 11) turns them and
+    the padding mask of the batch into the loss. Prediction
+    (``forward``/``predict``) returns ``y_pred`` only.
 
     Parameters
     ----------
     module : torch module class or instance
-    kd_weight, se_weight : float, default=1.0
-    se_softmax_axis : {"feature", "batch"}, default="feature"
-        See :func:`sklearn_impression.nn.se_loss`.
-    task_loss : {"mse", "ccc"}, default="mse"
+    criterion : torch module class, default=CrossDomainLoss
+        Called as ``criterion(y_pred, y_true, mask)``; its parameters are set with
+        ``criterion__kd_weight``, ``criterion__se_weight``,
+        ``criterion__se_softmax_axis`` and ``criterion__task_loss``.
     amp : bool, default=False
         Run the forward pass under ``torch.autocast`` with bfloat16.
     **kwargs
@@ -53,13 +105,9 @@ class CrossDomainNet(NeuralNetRegressor):
     #: Keep batch losses on the device until the epoch ends (None: on CUDA only).
     _sync_free_epochs = None
 
-    def __init__(self, module, *args, kd_weight=1.0, se_weight=1.0,
-                 se_softmax_axis="feature", task_loss="mse", amp=False, **kwargs):
-        super().__init__(module, *args, **kwargs)
-        self.kd_weight = kd_weight
-        self.se_weight = se_weight
-        self.se_softmax_axis = se_softmax_axis
-        self.task_loss = task_loss
+    def __init__(self, module, *args, criterion=CrossDomainLoss, amp=False,
+                 **kwargs):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
         self.amp = amp
 
     def infer(self, x, **fit_params):
@@ -75,13 +123,15 @@ class CrossDomainNet(NeuralNetRegressor):
         skorch calls ``loss.item()`` after every batch, which makes the CPU wait for
         the GPU. On a CUDA device (without progress bar) the batch losses stay on
         the device and are written to the history in one transfer at the end of the
-        epoch; :class:`FiniteLossGuard` then checks them per epoch. On CPU skorch's
-        loop runs unchanged.
+        epoch; :class:`FiniteLossGuard` then checks them per epoch. On CPU, or with
+        a skorch loop other than the one this was checked against
+        (:data:`SKORCH_EPOCH_LOOP_SHA256`), skorch's loop runs unchanged.
         """
         sync_free = self._sync_free_epochs
         if sync_free is None:
             sync_free = torch.device(self.device).type != "cpu"
-        if iterator is None or not sync_free or self.verbose:
+        if (iterator is None or not sync_free or self.verbose
+                or not _skorch_loop_matches()):
             return super().run_single_epoch(iterator, training, prefix, step_fn,
                                             **fit_params)
         pending = []
@@ -102,56 +152,50 @@ class CrossDomainNet(NeuralNetRegressor):
     def evaluation_step(self, batch, training=False):
         return super().evaluation_step(batch, training=training)[0]
 
-    def _term(self, weight, fn, *args, **kwargs):
-        if weight:
-            return fn(*args, **kwargs)
-        with torch.no_grad():
-            return fn(*args, **kwargs)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_hat, reps = y_pred
+        """The criterion of ``y_pred`` against ``y_true``, padding masked out."""
         mask = X.get("mask") if isinstance(X, Mapping) else None
-        y_true = to_tensor(y_true, device=self.device)
-        task = task_loss(y_hat, y_true, mask, kind=self.task_loss)
-        kd = self._term(self.kd_weight, kd_loss, reps[0], reps[1], mask)
-        se = self._term(self.se_weight, se_loss, *reps, mask=mask,
-                        axis=self.se_softmax_axis)
-        loss = task
-        if self.kd_weight:
-            loss = loss + self.kd_weight * kd
-        if self.se_weight:
-            loss = loss + self.se_weight * se
-        terms = torch.stack([task, kd, se]).detach()
-        self.last_terms_ = terms
-        sums = getattr(self, "term_sums_", None)
-        if sums is not None:
-            n = y_hat.shape[0]
-            key = "train" if training else "valid"
-            total, count = sums.get(key, (0.0, 0))
-            sums[key] = (terms * n + total, count + n)
-        return loss
+        return self.criterion_(y_pred, to_tensor(y_true, device=self.device), mask)
+
+
+def _real_frames(tensor, mask):
+    """``(batch, time, k)`` to ``(n_real_frames, k)``: padding dropped."""
+    return tensor.reshape(-1, tensor.shape[-1]) if mask is None else tensor[mask]
+
+
+def _criterion_terms(net):
+    return getattr(getattr(net, "criterion_", None), "terms_", None)
 
 
 class LossTerms(Callback):
     """Record the epoch mean of each loss term: ``train_task``, ``valid_kd``, ...
 
-    Means are weighted by batch size, like skorch's ``train_loss``.
+    Means are weighted by batch size, like skorch's ``train_loss``. The sums are
+    this callback's own state, accumulated on the device from the criterion's
+    ``terms_`` after every batch.
     """
 
     def on_epoch_begin(self, net, **kwargs):
-        net.term_sums_ = {}
+        self.sums_ = {}
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        terms = _criterion_terms(net)
+        if terms is None or y_pred is None:
+            return
+        n = y_pred[0].shape[0]
+        key = "train" if training else "valid"
+        total, count = self.sums_.get(key, (0.0, 0))
+        self.sums_[key] = (terms * n + total, count + n)
 
     def on_epoch_end(self, net, **kwargs):
-        sums = getattr(net, "term_sums_", None) or {}
-        for prefix, (total, count) in sums.items():
+        for prefix, (total, count) in getattr(self, "sums_", {}).items():
             values = (total / max(count, 1)).tolist()
             for name, value in zip(TERMS, values, strict=True):
                 net.history.record(f"{prefix}_{name}", value)
-        net.term_sums_ = None
+        self.sums_ = {}
 
     def on_train_end(self, net, **kwargs):
-        net.term_sums_ = None
-        net.last_terms_ = None
+        self.sums_ = {}
 
 
 class ValidCCC(Callback):
@@ -169,8 +213,9 @@ class ValidCCC(Callback):
             return
         x, y_true = batch
         mask = x.get("mask") if isinstance(x, Mapping) else None
-        self.preds_.append(_valid(y_pred[0].detach(), mask))
-        self.trues_.append(_valid(y_true, mask))
+        # float64, like ccc_score: the history and the metric agree.
+        self.preds_.append(_real_frames(y_pred[0].detach().double(), mask))
+        self.trues_.append(_real_frames(torch.as_tensor(y_true).double(), mask))
 
     def on_epoch_end(self, net, **kwargs):
         if not getattr(self, "preds_", None):
@@ -199,7 +244,7 @@ class FiniteLossGuard(Callback):
         loss = net.history[-1, "batches", -1, f"{prefix}_loss"]
         if not isinstance(loss, float) or math.isfinite(loss):
             return
-        terms = getattr(net, "last_terms_", None)
+        terms = _criterion_terms(net)
         values = terms.tolist() if terms is not None else [loss] * len(TERMS)
         batch_no = len(net.history[-1, "batches"])
         self._raise(net, prefix, dict(zip(TERMS, values, strict=True)),

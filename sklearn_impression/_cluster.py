@@ -8,9 +8,8 @@ the ``distributed`` extra (``pip install "sklearn-impression[distributed]"``) is
 needed only when a block is entered.
 """
 
-import sys
 from contextlib import contextmanager, nullcontext
-from functools import cache
+from contextvars import ContextVar
 
 __all__ = ["dask_backend", "scatter_inputs"]
 
@@ -18,6 +17,10 @@ _EXTRA = (
     "running on a Dask cluster needs dask.distributed; install the 'distributed' "
     "extra: pip install \"sklearn-impression[distributed]\""
 )
+
+#: ``(client, scattered objects, wait_for_workers_timeout)`` of the innermost
+#: active :func:`dask_backend` block, or None.
+_ACTIVE = ContextVar("sklearn_impression_dask_block", default=None)
 
 
 def _import_distributed():
@@ -28,21 +31,32 @@ def _import_distributed():
     return distributed
 
 
-@cache
-def _backend_class():
-    """joblib's Dask backend, reporting at least 2 jobs.
+@contextmanager
+def _dask_config(client, scatter, wait_for_workers_timeout):
+    """joblib's public ``parallel_config(backend="dask", ...)``, at least 2 jobs.
 
     joblib runs ``Parallel`` in the calling process when the effective number of
     jobs is 1, which for the Dask backend means a cluster of one worker thread
-    (one GPU worker, say): the fits would silently run in the client.
+    (one GPU worker, say): the fits would silently run in the client. joblib has
+    no setting for that, so the backend instance that ``parallel_config`` made
+    reports at least 2 jobs (tested: tests/test_dask.py,
+    ``test_single_thread_cluster_still_gets_the_tasks``).
     """
-    from joblib._dask import DaskDistributedBackend
+    import joblib
+    from joblib.parallel import get_active_backend
 
-    class AtLeastTwoJobs(DaskDistributedBackend):
-        def effective_n_jobs(self, n_jobs):
-            return max(2, super().effective_n_jobs(n_jobs))
-
-    return AtLeastTwoJobs
+    extra = {"scatter": list(scatter)} if scatter else {}
+    with joblib.parallel_config(backend="dask", client=client,
+                                wait_for_workers_timeout=wait_for_workers_timeout,
+                                **extra):
+        backend, _ = get_active_backend()
+        workers_jobs = backend.effective_n_jobs
+        backend.effective_n_jobs = lambda n_jobs: max(2, workers_jobs(n_jobs))
+        token = _ACTIVE.set((client, tuple(scatter), wait_for_workers_timeout))
+        try:
+            yield
+        finally:
+            _ACTIVE.reset(token)
 
 
 def _set_torch_threads(n):
@@ -58,9 +72,10 @@ def dask_backend(scheduler=None, *, scatter=None, torch_threads=None,
                  wait_for_workers_timeout=10):
     """Run joblib-parallel code (grid searches, cross-validation) on Dask workers.
 
-    Inside the block joblib's Dask backend is active (as with
-    ``joblib.parallel_config(backend="dask")``), so unchanged scikit-learn code
-    sends each fit to a worker; ``n_jobs=None`` uses every worker thread.
+    Inside the block joblib's Dask backend is active (through
+    ``joblib.parallel_config(backend="dask", client=..., scatter=...)``), so
+    unchanged scikit-learn code sends each fit to a worker; ``n_jobs=None`` uses
+    every worker thread.
     Fitted estimators come back to this process by pickle. Unlike the plain
     joblib backend, a cluster of a single worker thread (one GPU worker) also
     gets the fits: joblib would run them in this process, as for ``n_jobs=1``.
@@ -110,8 +125,6 @@ def dask_backend(scheduler=None, *, scatter=None, torch_threads=None,
             search.fit(X, y, groups=groups)
     """
     distributed = _import_distributed()
-    import joblib
-
     if scatter is not None and not isinstance(scatter, (list, tuple)):
         raise TypeError(f"scatter must be a list or tuple of objects, got "
                         f"{type(scatter).__name__}")
@@ -136,11 +149,7 @@ def dask_backend(scheduler=None, *, scatter=None, torch_threads=None,
     try:
         if torch_threads is not None:
             client.run(_set_torch_threads, int(torch_threads))
-        backend = _backend_class()(
-            client=client, scatter=None if scatter is None else list(scatter),
-            wait_for_workers_timeout=wait_for_workers_timeout,
-        )
-        with joblib.parallel_config(backend=backend):
+        with _dask_config(client, scatter or (), wait_for_workers_timeout):
             yield client
     finally:
         if owned:
@@ -150,11 +159,12 @@ def dask_backend(scheduler=None, *, scatter=None, torch_threads=None,
 def scatter_inputs(*objects):
     """Send ``objects`` to the Dask workers once, if the Dask backend is active.
 
-    Inside :func:`dask_backend` (or ``joblib.parallel_config(backend="dask")``)
-    this re-opens the Dask backend with ``objects`` scattered to every worker, so
+    Inside :func:`dask_backend` this re-opens the Dask backend (joblib's
+    ``parallel_config(backend="dask", scatter=...)``) with ``objects`` scattered
+    to every worker, so
     ``Parallel`` calls in the block that pass them as arguments send a reference,
-    not a copy per task. Under any other backend it does nothing, so library code
-    can use it unconditionally.
+    not a copy per task. Outside a :func:`dask_backend` block it does nothing, so
+    library code can use it unconditionally.
 
     Parameters
     ----------
@@ -174,22 +184,14 @@ def scatter_inputs(*objects):
     ...     Parallel(n_jobs=1)(delayed(len)(data) for _ in range(2))
     [5, 5]
     """
-    dask_module = sys.modules.get("joblib._dask")
-    if dask_module is None or not objects:
+    active = _ACTIVE.get()
+    if active is None or not objects:
         return nullcontext()
-    import joblib
-    from joblib.parallel import get_active_backend
-
-    backend, n_jobs = get_active_backend()
-    if not isinstance(backend, dask_module.DaskDistributedBackend):
+    client, scattered, timeout = active
+    known = {id(o) for o in scattered}
+    new = [o for o in objects if id(o) not in known]
+    if not new:
         return nullcontext()
-    new = [o for o in objects if id(o) not in backend.data_futures]
-    inner = type(backend)(
-        client=backend.client, scatter=new,
-        wait_for_workers_timeout=backend.wait_for_workers_timeout,
-        **backend.submit_kwargs,
-    )
-    # Keep what the outer block already scattered (joblib maps by object id).
-    inner._scatter += backend._scatter
-    inner.data_futures.update(backend.data_futures)
-    return joblib.parallel_config(backend=inner, n_jobs=n_jobs)
+    # A new Dask backend block scattering the outer block's objects and these
+    # (joblib maps arguments to scattered data by object identity).
+    return _dask_config(client, [*scattered, *new], timeout)

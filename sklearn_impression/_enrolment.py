@@ -206,7 +206,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
     import torch
 
-    from .nn._inputs import frames_from_dyadic
+    from ._flat import flatten
 
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
@@ -221,7 +221,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     if y is None:
         raise ValueError("adapt needs the enrolment targets y")
     model._check_dyadic_features(X)
-    frames = frames_from_dyadic(X, y)
+    frames = flatten(X, y)
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "
                          f"{model.n_outputs_}")

@@ -2,8 +2,8 @@
 
 What :class:`~sklearn_impression.preprocessing.ModalityConcatenator` returns: per
 recording an emitter block and a receiver block at the label rate, with the emitter
-block of a stimulus stored once however many receivers watched it (``DESIGN.md``
-section 2). Like :class:`~sklearn_impression.Stream` and
+block of a stimulus stored once however many receivers watched it (see the user guide,
+``docs/user_guide/data.rst``). Like :class:`~sklearn_impression.Stream` and
 :class:`~sklearn_impression.Recording` it is immutable by convention: the blocks are
 read-only float32 arrays.
 """

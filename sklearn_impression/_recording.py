@@ -1,6 +1,6 @@
 """Containers for dyadic recordings: :class:`Stream`, :class:`Recording`.
 
-These are the data contract of the package (``DESIGN.md`` section 2):
+These are the data contract of the package (``docs/user_guide/recordings.rst``):
 
 * a :class:`Stream` is one modality of one recording, ``(n_samples, n_channels)``
   values sampled at ``rate`` Hz;
@@ -23,10 +23,10 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 
+from ._constants import DOMAINS
+
 __all__ = ["DOMAINS", "Stream", "Recording", "split_modality_name"]
 
-#: The two signal domains the cross-domain network relates.
-DOMAINS = ("emitter", "receiver")
 
 
 def split_modality_name(name):
@@ -96,12 +96,15 @@ def _recording_name(receiver, stimulus):
     return f"recording (receiver={receiver!r}, stimulus={stimulus!r})"
 
 
-def _at_label_rate(stream, recording):
+def at_label_rate(stream, recording):
     """Whether ``stream`` has ``recording``'s label rate and ``n_frames`` samples."""
     return (
         math.isclose(stream.rate, recording.frame_rate, rel_tol=1e-9)
         and stream.n_samples == recording.n_frames
     )
+
+
+_at_label_rate = at_label_rate  # the old name, for code not yet updated
 
 
 def _check_rate(rate, what):

@@ -3,11 +3,24 @@
 Run ``sklearn-impression demo`` first: it trains on synthetic data and shows the
 paper's frame-split score next to the leave-receivers-out score. ``--data`` takes a
 folder in the released IMPRESSION features-and-labels layout
-(:func:`~sklearn_impression.load_impression`) or ``synthetic`` (the default, sized by
-``--n-receivers``, ``--n-stimuli``, ``--duration``).
+(:func:`~sklearn_impression.load_impression`), a folder of raw sessions with a
+``manifest.csv`` (:func:`~sklearn_impression.features.load_raw_sessions`, the
+``features`` extra; failed tracking is interpolated), or ``synthetic`` (the default,
+sized by ``--n-receivers``, ``--n-stimuli``, ``--duration``).
 
-Errors in arguments, data or model files end the command with one line on stderr,
-``sklearn-impression: error: ...``, and exit status 2.
+``train``, ``evaluate`` and ``ablation`` take any parameter of the pipeline
+``resample`` (:class:`~sklearn_impression.Resampler`) -> ``concat``
+(:class:`~sklearn_impression.ModalityConcatenator`) -> ``model``
+(:class:`~sklearn_impression.CrossDomainRegressor`): ``--set model__window=50``
+(repeatable; values read as JSON or Python literals, else strings) or ``--config
+FILE`` (TOML, or JSON with a ``.json`` suffix; flat ``model__window = 50`` or a
+``[model]`` table). ``--set`` wins over ``--config``, both over ``--epochs``,
+``--seed`` and ``--device``. The parameters are checked by the estimators' own
+constraints before any training, and written into the run's report.
+
+Progress (epochs, folds, rows) goes to stderr unless ``--quiet``; results go to
+stdout. Errors in arguments, parameters, data or model files end the command with
+one line on stderr, ``sklearn-impression: error: ...``, and exit status 2.
 """
 
 from __future__ import annotations
@@ -17,12 +30,19 @@ import csv
 import re
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
+
+from ._cli_models import FORMATS, load_model_file, model_path, save_model_file
+from ._cli_params import apply_params, collect_params, pipeline_params
 
 __all__ = ["main"]
 
 PROG = "sklearn-impression"
+
+#: The demo's measured run time, stated in ``demo --help`` and the README.
+DEMO_TIME = ("109-133 s CPU time over 2 processes, 144 s wall or more on a shared "
+             "2-core AMD EPYC (AVX2)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,8 +79,9 @@ def _positive_float(text):
 def _add_data(parser, *, default_duration=48.0):
     parser.add_argument(
         "--data", default="synthetic",
-        help="folder in the released features-and-labels layout, or 'synthetic' "
-             "(default)")
+        help="folder in the released features-and-labels layout, a folder of raw "
+             "sessions with a manifest.csv (needs the 'features' extra), or "
+             "'synthetic' (default)")
     parser.add_argument("--n-receivers", type=_positive_int, default=8,
                         help="synthetic data: receivers (default 8)")
     parser.add_argument("--n-stimuli", type=_positive_int, default=4,
@@ -90,12 +111,23 @@ def _add_protocol(parser, *, default="receivers", allow_none=False):
                         help="folds of the grouped protocols (default 5)")
 
 
+def _add_params(parser, *, steps="resample, concat, model"):
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help=f"a pipeline parameter (steps: {steps}), e.g. "
+                             "model__window=50 or concat__exclude=receiver.physio; "
+                             "repeatable")
+    parser.add_argument("--config", default=None, metavar="FILE",
+                        help="pipeline parameters from a TOML or JSON (.json) file")
+
+
 def _add_saved_model(parser):
     """``--model``, the data options and the synthetic data's ``--seed``."""
-    parser.add_argument("--model", required=True, help="model.joblib of 'train'")
+    parser.add_argument("--model", required=True,
+                        help="model file of 'train' (.safetensors or .joblib)")
     _add_data(parser)
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the synthetic data (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def build_parser():
@@ -104,7 +136,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train and score on synthetic data, write a "
-                          "report (under 3 minutes on 2 CPU cores)")
+                          "report (" + DEMO_TIME + ")")
     demo.add_argument("--out", default="results", help="output folder")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--epochs", type=_positive_int, default=8)
@@ -115,8 +147,11 @@ def build_parser():
     demo.add_argument("--n-splits", type=_positive_int, default=4)
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     demo.add_argument("--threads", type=_positive_int, default=1,
-                      help="torch CPU threads (default 1: on a busy 2-core machine "
-                           "two threads ran 27 times slower than one)")
+                      help="torch CPU threads per process (default 1: on a busy "
+                           "2-core machine two threads ran 27 times slower than one)")
+    demo.add_argument("--n-jobs", type=int, default=-1,
+                      help="processes training folds in parallel (default -1: one "
+                           "per CPU core)")
 
     ablation = sub.add_parser("ablation", help="the paper's Table 2 with baselines")
     _add_data(ablation)
@@ -127,24 +162,37 @@ def build_parser():
                                "full,no_kd,ridge")
     ablation.add_argument("--n-jobs", type=int, default=None,
                           help="rows in parallel (default 1)")
-    ablation.add_argument("--quiet", action="store_true")
+    ablation.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_params(ablation, steps="model; the rows set concat themselves")
     ablation.add_argument("--threads", type=_positive_int, default=None,
                           help="torch CPU threads (default: torch's choice)")
     ablation.add_argument("--scheduler", default=None, metavar="ADDRESS",
                           help="run the rows on the Dask scheduler at ADDRESS, e.g. "
                                "tcp://10.0.0.5:8786 (needs the 'distributed' extra)")
 
-    train = sub.add_parser("train", help="fit the pipeline on all data, save it "
-                           "with joblib")
+    train = sub.add_parser("train", help="fit the pipeline on all data and save it "
+                           "(pickle-free safetensors, or joblib)")
     _add_data(train)
     _add_protocol(train, default="none", allow_none=True)
     _add_common(train, out="results/model")
-    train.add_argument("--quiet", action="store_true")
+    _add_params(train)
+    train.add_argument("--format", choices=["safetensors", "joblib"], default=None,
+                       help="model file format (default: from --model-file's "
+                            "suffix, else safetensors, the pickle-free format of "
+                            "save_model)")
+    train.add_argument("--model-file", default=None, metavar="PATH",
+                       help="where to save the model (default OUT/model.safetensors "
+                            "or OUT/model.joblib)")
+    train.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                       help="write a checkpoint every epoch to DIR; rerunning the "
+                            "same command resumes from the last finished epoch")
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--threads", type=_positive_int, default=None,
                        help="torch CPU threads (default: torch's choice)")
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on data")
     _add_saved_model(evaluate)
+    _add_params(evaluate)
     evaluate.add_argument("--out", default=None,
                           help="folder for evaluation.json and .md (optional)")
 
@@ -167,47 +215,35 @@ def _load_data(args):
     path = Path(args.data)
     if not path.exists():
         raise FileNotFoundError(f"--data {args.data}: no such folder")
+    if (path / "manifest.csv").is_file():  # raw sessions: sklearn_impression.features
+        from .features import load_raw_sessions
+
+        return (load_raw_sessions(path, nan_policy="interpolate"),
+                f"raw sessions ({path})")
     return load_impression(path), f"released features ({path})"
 
 
-def _pipeline(args):
+def _pipeline(args, params=None):
     from sklearn.pipeline import Pipeline
 
-    from .preprocessing import ModalityConcatenator, Resampler
-    from .regressor import CrossDomainRegressor
+    from . import CrossDomainRegressor, ModalityConcatenator, Resampler
 
-    return Pipeline([
+    pipeline = Pipeline([
         ("resample", Resampler()),
         ("concat", ModalityConcatenator()),
         ("model", CrossDomainRegressor(max_epochs=args.epochs, random_state=args.seed,
                                        device=args.device,
                                        verbose=0 if args.quiet else 1)),
     ])
-
-
-def _load_model(path):
-    import joblib
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"--model {path}: no such file")
-    try:
-        model = joblib.load(path)
-    except Exception as exc:  # pickle raises many types for a non-model file
-        raise ValueError(f"--model {path}: not a saved model ({exc})") from None
-    if not hasattr(model, "predict"):
-        raise ValueError(f"--model {path}: holds a {type(model).__name__}, not a "
-                         "model")
-    return model
+    return apply_params(pipeline, params or {})
 
 
 def _set_threads(args):
     """Apply ``--threads``; return the previous count to restore (or None)."""
     if not getattr(args, "threads", None):
         return None
-    from ._torch import import_torch
+    import torch
 
-    torch = import_torch()
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     return previous
@@ -217,105 +253,172 @@ def _say(text):
     print(text, flush=True)
 
 
+def _progress(args, text):
+    if not getattr(args, "quiet", False):
+        print(f"[{args.command}] {text}", file=sys.stderr, flush=True)
+
+
+def _to_stderr(args):
+    """While training: skorch's epoch table goes to stderr, or nowhere if quiet."""
+    return nullcontext() if args.quiet else redirect_stdout(sys.stderr)
+
+
 def _cmd_demo(args):
     from .experiments import run_demo
 
     report = run_demo(args.out, seed=args.seed, epochs=args.epochs,
                       n_receivers=args.n_receivers, n_stimuli=args.n_stimuli,
                       duration=args.duration, n_splits=args.n_splits,
-                      device=args.device, verbose=0 if args.quiet else 1)
+                      device=args.device, n_jobs=args.n_jobs,
+                      torch_threads=args.threads, verbose=0 if args.quiet else 1)
     _say(report["markdown"])
 
 
 def _cmd_ablation(args):
+    from . import dask_backend
     from .experiments import run_ablation, write_report
 
+    params = collect_params(args.config, args.set)
+    model_params = {}
+    for name, value in params.items():
+        step, _, param = name.partition("__")
+        if step != "model":
+            raise ValueError(f"ablation: only model__ parameters can be set, got "
+                             f"{name} (each row sets the concatenator itself)")
+        if param == "checkpoint_dir":
+            raise ValueError("ablation: model__checkpoint_dir cannot be set (the "
+                             "rows and folds would share one checkpoint); use "
+                             "'train --checkpoint-dir'")
+        model_params[param] = value
+    if model_params:  # checked as fit would, before any row trains
+        _pipeline(args, {f"model__{k}": v for k, v in model_params.items()})
     data, name = _load_data(args)
     rows = None if args.rows is None else [r.strip() for r in args.rows.split(",")
                                            if r.strip()]
     backend = nullcontext()
     if args.scheduler is not None:
-        from ._cluster import dask_backend
-
         backend = dask_backend(args.scheduler, torch_threads=args.threads)
-    with backend:
+    with backend, _to_stderr(args):
         result = run_ablation(data, protocol=args.protocol, n_splits=args.n_splits,
                               epochs=args.epochs, seed=args.seed, rows=rows,
                               device=args.device, n_jobs=args.n_jobs,
-                              data_name=name, verbose=0 if args.quiet else 1)
+                              model_params=model_params, data_name=name,
+                              verbose=0 if args.quiet else 1)
     write_report(result, args.out, "ablation")
     _say(result.to_markdown())
 
 
 def _cmd_train(args):
-    import joblib
-
     from .experiments import write_report
     from .model_selection import evaluate_protocol
 
+    params = collect_params(args.config, args.set)
+    if args.checkpoint_dir is not None:
+        params.setdefault("model__checkpoint_dir", args.checkpoint_dir)
+    final = _pipeline(args, params)  # validates the parameters before any work
+    path, kind = model_path(args)
     data, name = _load_data(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = {"data_name": name, "seed": args.seed, "epochs": args.epochs,
-              "protocol": args.protocol}
+    used = pipeline_params(final)
+    epochs = used["model__max_epochs"]
+    report = {"data_name": name, "seed": args.seed, "epochs": epochs,
+              "protocol": args.protocol, "params_given": params, "params": used}
     lines = ["# Training report", "", f"- Data: {name}",
-             f"- Seed: {args.seed}; epochs: {args.epochs}"]
+             f"- Seed: {args.seed} (data); model random_state: "
+             f"{used['model__random_state']}; epochs: {epochs}",
+             "- Parameters given: " + (", ".join(f"`{k}={v!r}`" for k, v in
+                                                 params.items()) or "none")]
     if args.protocol != "none":
-        result = evaluate_protocol(_pipeline(args), data.recordings, data.targets,
-                                   args.protocol, n_splits=args.n_splits,
-                                   random_state=args.seed, data_name=name,
-                                   verbose=0 if args.quiet else 1)
+        # the folds never write checkpoints: only the final fit is long-lived
+        evaluation = _pipeline(args, {**params, "model__checkpoint_dir": None})
+        _progress(args, f"protocol {args.protocol!r}: {args.n_splits} folds")
+        with _to_stderr(args):
+            result = evaluate_protocol(evaluation, data.recordings, data.targets,
+                                       args.protocol, n_splits=args.n_splits,
+                                       random_state=args.seed, data_name=name,
+                                       verbose=0 if args.quiet else 1)
         report["evaluation"] = result.to_dict()
         lines += ["", "## Evaluation before the final fit", "", result.to_markdown()]
         _say(result.to_markdown())
+    _progress(args, f"final fit on all {len(data.recordings)} recordings, "
+              f"{epochs} epochs")
     start = time.perf_counter()
-    model = _pipeline(args).fit(data.recordings, data.targets)
+    with _to_stderr(args):
+        final.fit(data.recordings, data.targets)
     report["fit_time"] = round(time.perf_counter() - start, 2)
-    path = out / "model.joblib"
-    joblib.dump(model, path)
+    save_model_file(final, path, kind)
     report["model"] = str(path)
-    lines += ["", f"Final model fitted on all {len(data.recordings)} recordings in "
-              f"{report['fit_time']} s, saved to `{path}`.", ""]
+    report["model_format"] = kind
+    lines += ["", f"Final model fitted on all {len(data.recordings)} recordings "
+              f"(protocol none: no test split) in {report['fit_time']} s, saved to "
+              f"`{path}` ({FORMATS[kind][1]}).", ""]
     report["markdown"] = "\n".join(lines)
     write_report(report, out, "train")
-    _say(f"saved {path}")
+    _say(f"saved {path} ({FORMATS[kind][1]})")
 
 
 def _score(model, data, name):
+    from . import ccc_score
     from .model_selection import describe_data
-    from .model_selection._evaluate import _ccc, _named, _receiver_scores
 
     names = tuple(getattr(data, "target_names", ("competence", "warmth")))
+
+    def ccc(y_true, y_pred):
+        values = ccc_score(y_true, y_pred, multioutput="raw_values",
+                           average="pooled")
+        return {n: float(v) for n, v in zip(names, values, strict=True)}
+
     pred = model.predict(data.recordings)
-    pooled = _named(_ccc(data.targets, pred), names)
-    ids = (data.receivers.tolist() if hasattr(data.receivers, "tolist")
-           else list(data.receivers))
-    receivers = {str(r): scores for r, (scores, _) in
-                 _receiver_scores(ids, data.targets, pred, names).items()}
+    ids = [str(r) for r in (data.receivers.tolist() if hasattr(data.receivers,
+                                                                "tolist")
+                            else list(data.receivers))]
+    receivers = {}
+    for r in dict.fromkeys(ids):
+        idx = [i for i, x in enumerate(ids) if x == r]
+        receivers[r] = ccc([data.targets[i] for i in idx], [pred[i] for i in idx])
     return {"data": describe_data(data.recordings, data.targets, name),
-            "ccc": pooled, "receiver_ccc": receivers}
+            "ccc": ccc(data.targets, pred), "receiver_ccc": receivers}
+
+
+def _loaded(args, params=None):
+    model, kind = load_model_file(args.model)
+    _progress(args, f"loaded {args.model} ({FORMATS[kind][1]})")
+    if params:
+        if not hasattr(model, "steps"):
+            raise ValueError(f"--set/--config: {args.model} holds a "
+                             f"{type(model).__name__}, not a pipeline with steps")
+        apply_params(model, params)
+    return model, kind
 
 
 def _cmd_evaluate(args):
     from .experiments import markdown_table, write_report
 
-    model = _load_model(args.model)
+    params = collect_params(args.config, args.set)
+    model, kind = _loaded(args, params)
     data, name = _load_data(args)
+    _progress(args, f"predicting {len(data.recordings)} recordings")
     scores = _score(model, data, name)
     names = list(scores["ccc"])
     d = scores["data"]
+    protocol = "none (no split: the saved model is scored on all frames given)"
     markdown = "\n".join([
         f"# Evaluation of {args.model}", "",
+        f"- Model: {args.model} ({FORMATS[kind][1]})",
         f"- Data: {name}: {d['n_recordings']} recordings, {d['n_frames']} frames",
-        "- CCC over all pooled frames (no split: the model is scored on all of "
-        "the data given)", "",
-        markdown_table(["part"] + names,
+        f"- Protocol: {protocol}; CCC over all pooled frames of each part",
+        "- Parameters set: " + (", ".join(f"`{k}={v!r}`" for k, v in
+                                          params.items()) or "none"), "",
+        markdown_table(["part (protocol none)"] + names,
                        [["all frames"] + [scores["ccc"][n] for n in names]]
                        + [[f"receiver {r}"] + [v[n] for n in names]
                           for r, v in scores["receiver_ccc"].items()]),
         ""])
-    scores["model"] = str(args.model)
-    scores["markdown"] = markdown
+    scores.update(model=str(args.model), model_format=kind, protocol=protocol,
+                  params_given=params,
+                  params=pipeline_params(model) if hasattr(model, "steps") else {},
+                  markdown=markdown)
     if args.out:
         write_report(scores, args.out, "evaluation")
     _say(markdown)
@@ -326,8 +429,9 @@ def _safe(value):
 
 
 def _cmd_predict(args):
-    model = _load_model(args.model)
+    model, _ = _loaded(args)
     data, _ = _load_data(args)
+    _progress(args, f"predicting {len(data.recordings)} recordings")
     pred = model.predict(data.recordings)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -344,6 +448,8 @@ def _cmd_predict(args):
             for k, row in enumerate(values):
                 writer.writerow([k, f"{k / rec.frame_rate:.4f}"]
                                 + [f"{v:.6g}" for v in row])
+        if (i + 1) % 50 == 0:
+            _progress(args, f"wrote {i + 1}/{len(pred)} files")
     _say(f"wrote {len(pred)} prediction files to {out}")
 
 

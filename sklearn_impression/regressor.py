@@ -10,28 +10,34 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
 from . import _enrolment
-from ._callbacks import CrossDomainNet, FiniteLossGuard, LossTerms, ValidCCC
+from ._callbacks import (
+    CrossDomainNet,
+    FiniteLossGuard,
+    LossTerms,
+    ValidCCC,
+    frame_net_params,
+    seeded_torch,
+)
+from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._recording import Recording
+from ._standardize import Standardizer, split_validation
 from ._torch import import_torch
 from .nn import (
-    BatchIterator,
     CrossDomainModule,
     FrameDataset,
     average_windows,
     window_table,
 )
-from .nn._inputs import (
-    Standardizer,
-    emitter_columns,
-    frames_from_array,
-    frames_from_dyadic,
-    split_validation,
-)
 
 torch = import_torch()
 
 __all__ = ["CrossDomainRegressor"]
+
+#: Regressor parameters passed on unchanged to CrossDomainModule and CrossDomainLoss.
+_MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_size",
+                  "dropout", "intra", "inter", "shared_attention")
+_LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
 
 
 class CrossDomainRegressor(RegressorMixin, BaseEstimator):
@@ -39,10 +45,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     ``fit`` validates the parameters and the data (before torch runs), standardises
     features and targets, builds a :class:`~sklearn_impression.nn.CrossDomainModule`
-    and trains it with a skorch :class:`~sklearn_impression._callbacks.CrossDomainNet`
-    stored in ``net_``. Batches are index gathers from flat tensors (the emitter rows
-    of a stimulus are stored once), so training runs at the speed of a plain torch
-    loop.
+    and trains it with a :class:`skorch.NeuralNetRegressor` (criterion
+    :class:`~sklearn_impression.nn.CrossDomainLoss`) stored in ``net_``. Batches
+    are index gathers from flat tensors (the emitter rows of a stimulus are stored
+    once), so training runs at the speed of a plain torch loop.
 
     Parameters
     ----------
@@ -127,17 +133,31 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; the data is moved to it once.
     amp : bool, default=False
-        bfloat16 autocast for the forward pass (for CUDA; works, slowly, on CPU).
+        bfloat16 autocast for the forward pass (meant for CUDA). On CPU the LSTMs
+        run in float32 outside autocast and the attention and head in bfloat16:
+        a bfloat16 LSTM needs oneDNN's AVX-512-BF16 or AMX kernels and fails on
+        AVX2-only CPUs, and where it runs it was no faster than float32
+        (``benchmarks/bench_amp.py``), so every x86-64 CPU trains the same way.
     random_state : int, RandomState or None, default=None
         Seeds weights, dropout, shuffling and the validation split; an int makes
         CPU training reproducible.
+    checkpoint_dir : str or None, default=None
+        Folder for an atomic checkpoint written after every epoch (module,
+        optimizer, LR scheduler, history, random states). A new fit with the same
+        folder, parameters and data resumes after its last finished epoch; on CPU
+        with an int ``random_state`` the result equals an uninterrupted fit. A
+        corrupt checkpoint or one of another fit (other parameters or data) is a
+        ``CheckpointError``, a ValueError, before any training; never a silent
+        restart. Cannot be combined with ``early_stopping``.
     verbose : int, default=0
         0 silent; 1 skorch's epoch table and progress bar.
 
     Attributes
     ----------
-    net_ : CrossDomainNet
-        The fitted skorch net (``net_.module_`` is the torch module).
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net (``net_.module_`` is the torch module,
+        ``net_.criterion_`` the loss, ``net_.get_params()`` shows its
+        ``criterion__kd_weight``, ...).
     history_ : skorch.History
         ``net_.history``: per epoch ``train_loss``, ``train_task``, ``train_kd``,
         ``train_se``, the ``valid_*`` counterparts and ``valid_ccc_0``, ... with
@@ -206,6 +226,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "device": [str],
         "amp": ["boolean"],
         "random_state": ["random_state"],
+        "checkpoint_dir": [str, None],
         "verbose": ["verbose"],
     }
 
@@ -219,7 +240,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                  lr_step=20, lr_gamma=0.5, max_epochs=40, batch_size=512,
                  validation_fraction=0.1, early_stopping=None, grad_clip=None,
                  listener_adaptation=False, standardize=True, emitter_features=None,
-                 device="cpu", amp=False, random_state=None, verbose=0):
+                 device="cpu", amp=False, random_state=None, checkpoint_dir=None,
+                 verbose=0):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.lstm_dropout = lstm_dropout
@@ -249,6 +271,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.amp = amp
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
 
     # -- validation ------------------------------------------------------------
@@ -271,13 +294,24 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but torch finds no CUDA device")
+        if self.checkpoint_dir is not None and self.early_stopping is not None:
+            raise ValueError("checkpoint_dir cannot be combined with early_stopping "
+                             "(its best weights are kept in memory only)")
 
     def _frames(self, X, y=None, *, reset):
         """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
         if isinstance(X, DyadicFrames):
             if not reset:
                 self._check_dyadic_features(X)
-            frames = frames_from_dyadic(X, y)
+            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
+                raise ValueError(
+                    f"X has {X.n_emitter_features} emitter and "
+                    f"{X.n_receiver_features} receiver features; the cross-domain "
+                    "network needs both domains"
+                )
+            frames = flatten(X, y)
+            if frames.n_frames == 0:
+                raise ValueError("X has no frames (every recording is empty)")
             if reset:
                 self.input_kind_ = "frames"
                 self.n_emitter_features_ = X.n_emitter_features
@@ -370,6 +404,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                 monitor=monitor, patience=self.early_stopping, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
+        if getattr(self, "_checkpoint", None) is not None:
+            callbacks.append(("checkpoint", self._checkpoint))  # after the scheduler
         return callbacks
 
     def _make_net(self, device, *, seed=None, valid_ds=None):
@@ -378,40 +414,27 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
         loaded model is built exactly as a trained one.
         """
-        iterator_seed = {} if seed is None else {"iterator_train__seed": seed + 1}
+        checkpoint = getattr(self, "_checkpoint", None)
+        skip = ({"iterator_train__skip_epochs": checkpoint.epochs_done_}
+                if checkpoint is not None and checkpoint.epochs_done_ else {})
         return CrossDomainNet(
             CrossDomainModule,
             module__n_emitter_features=self.n_emitter_features_,
             module__n_receiver_features=self.n_receiver_features_,
             module__n_outputs=self.n_outputs_,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__lstm_dropout=self.lstm_dropout,
-            module__num_heads=self.num_heads,
-            module__fc_size=self.fc_size,
-            module__dropout=self.dropout,
-            module__intra=self.intra,
-            module__inter=self.inter,
-            module__shared_attention=self.shared_attention,
+            **{f"module__{name}": getattr(self, name) for name in _MODULE_PARAMS},
+            **{f"criterion__{name}": getattr(self, name) for name in _LOSS_PARAMS},
             module__n_listeners=(len(getattr(self, "listener_ids_", []))
                                  if self.listener_adaptation else 0),
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_train__shuffle=True,
-            iterator_valid=BatchIterator,
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),
-            kd_weight=self.kd_weight,
-            se_weight=self.se_weight,
-            se_softmax_axis=self.se_softmax_axis,
-            task_loss=self.task_loss,
             amp=self.amp,
             device=device,
             verbose=int(self.verbose),
-            **iterator_seed,
+            **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
+                               batch_size=self.batch_size,
+                               seed=None if seed is None else seed + 1),
+            **skip,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -453,18 +476,25 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         device = str(self.device)
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
+        self._checkpoint = None
+        if self.checkpoint_dir is not None:
+            from ._checkpoint import EpochCheckpoint, fit_fingerprint
+
+            self._checkpoint = EpochCheckpoint(
+                self.checkpoint_dir, fit_fingerprint(self, (train_ds, valid_ds)))
+            self._checkpoint.load()  # a bad checkpoint fails here, before training
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
-        devices = []
-        if device != "cpu":  # "cuda" without an index is the current device
-            index = torch.device(device).index
-            devices = [torch.cuda.current_device() if index is None else index]
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device):
             try:
-                self.net_.fit(train_ds, None)
+                if self._checkpoint is None:
+                    self.net_.fit(train_ds, None)
+                else:
+                    self._checkpoint.fit(self.net_, train_ds)
             except FloatingPointError:
                 del self.net_  # a diverged model must not look fitted
                 raise
+            finally:
+                del self._checkpoint
         self.net_.train_split = None  # drop the validation tensors (not pickled)
         for _, callback in self.net_.callbacks_:
             # The scheduler holds the optimizer; pickled there, its CUDA state would
@@ -594,6 +624,21 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             _enrolment.init_table(self, None)
         return _enrolment.adapt(self, X, y, calibration=calibration, steps=steps,
                                 lr=lr, l2=l2)
+
+    # -- persistence (see sklearn_impression._persistence) --------------------------
+    def _get_model_state(self):
+        """Fitted attributes to save; the net as weights and history."""
+        from ._network_state import regressor_state
+
+        check_is_fitted(self, "net_")
+        return regressor_state(self)
+
+    @classmethod
+    def _from_model_state(cls, params, state, *, device="cpu", where="model"):
+        """The fitted regressor of :meth:`_get_model_state`, its net on ``device``."""
+        from ._network_state import restore_regressor
+
+        return restore_regressor(cls, params, state, device=device, where=where)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

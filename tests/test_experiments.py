@@ -60,7 +60,7 @@ def test_baselines_reject_bad_input(frames, data):
     targets = list(data.targets)
     targets[2] = targets[2][:10]
     with pytest.raises(ValueError, match=r"recording 2 \(receiver=1, "
-                                         r"stimulus=0\): targets of shape"):
+                                         r"stimulus=0\): 10 rows but"):
         RidgeBaseline().fit(frames, targets)
     model = RidgeBaseline().fit(frames, data.targets)
     smaller = ModalityConcatenator(exclude=["receiver.physio"]).fit_transform(

@@ -45,6 +45,22 @@ def test_import_does_not_import_torch():
     assert result.returncode == 0, result.stderr
 
 
+def test_import_does_not_import_feature_extractors():
+    # The ``features`` extra's heavy packages load only when a function needs them.
+    result = _run(
+        """
+        import sys
+        import sklearn_impression
+        from sklearn_impression import features
+        from sklearn_impression.features import load_raw_sessions
+        heavy = ("opensmile", "neurokit2", "soundfile", "audinterface", "torch")
+        loaded = [m for m in sys.modules if m.split(".")[0] in heavy]
+        assert not loaded, loaded
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_import_works_without_torch_and_gate_names_what_to_install():
     result = _run(
         _BLOCK_TORCH

@@ -16,8 +16,8 @@ from sklearn_impression import (
 from sklearn_impression.experiments import ConstantPredictor, RidgeBaseline
 from sklearn_impression.model_selection import (
     PROTOCOLS,
-    LeaveGroupsOut,
     PaperFrameSplit,
+    RecordingGroupKFold,
     describe_data,
     evaluate_protocol,
     get_protocol,
@@ -97,7 +97,7 @@ def test_paper_split_errors():
     X, y = _indexed()
     with pytest.raises(TypeError, match="DyadicFrames"):
         paper_split(list(range(3)), y)
-    with pytest.raises(ValueError, match="targets have 39 frames, the recording 40"):
+    with pytest.raises(ValueError, match="39 rows but the recording has 40 frames"):
         paper_split(X, [t[:-1] for t in y])
     with pytest.raises(ValueError, match="test_size"):
         paper_split(X, y, test_size=1.5)
@@ -119,7 +119,7 @@ def test_grouped_protocols_never_share_a_group(frames, name, attr):
 
 
 def test_grouped_protocol_reads_ids_from_recordings(data):
-    cv = LeaveGroupsOut("receiver", n_splits=2)
+    cv = RecordingGroupKFold("receiver", n_splits=2)
     for train, test in cv.split(data.recordings):
         assert not set(data.receivers[train]) & set(data.receivers[test])
 
@@ -131,13 +131,13 @@ def test_grouped_protocol_is_a_cv_splitter(frames, data):
 
 
 class _FrameGroups:
-    """Leave-receivers-out on frame rows via LeaveGroupsOut with explicit groups."""
+    """Leave-receivers-out on frame rows: RecordingGroupKFold, explicit groups."""
 
     def __init__(self, frames):
         self.groups = np.repeat(frames.receivers, frames.frame_counts)
 
     def split(self, X, y=None, groups=None):
-        return LeaveGroupsOut("receiver", 2).split(X, groups=self.groups)
+        return RecordingGroupKFold("receiver", 2).split(X, groups=self.groups)
 
     def get_n_splits(self, *args, **kwargs):
         return 2
@@ -225,7 +225,7 @@ def test_evaluate_grouped_protocol_with_pipeline(data):
 def test_evaluate_rejects_misaligned_targets(frames, data):
     targets = list(data.targets)
     targets[1] = targets[1][:-5]
-    with pytest.raises(ValueError, match="targets have 195 frames"):
+    with pytest.raises(ValueError, match="195 rows but the recording has 200 frames"):
         evaluate_protocol(RidgeBaseline(), frames, targets, "receivers", n_splits=2)
     with pytest.raises(ValueError, match="11 target arrays for 12 recordings"):
         evaluate_protocol(RidgeBaseline(), frames, targets[:-1], "receivers")

@@ -95,7 +95,7 @@ def test_task_loss_ccc_is_one_minus_ccc():
         task_loss(y, y, kind="mae")
 
 
-def test_ccc_per_output_matches_formula_and_constant_is_zero():
+def test_ccc_per_output_matches_formula_and_same_constant_is_one():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(100, 1)), rng.normal(size=(100, 1)) + 0.5 * rng.normal()
     expected = 2 * np.cov(a[:, 0], b[:, 0], bias=True)[0, 1] / (
@@ -103,7 +103,10 @@ def test_ccc_per_output_matches_formula_and_constant_is_zero():
     got = ccc_per_output(torch.tensor(a), torch.tensor(b))
     assert float(got[0]) == pytest.approx(expected)
     zero = torch.zeros(10, 1)
-    assert float(ccc_per_output(zero, zero)[0]) == 0.0
+    # One rule with ccc_score (sklearn_impression._concordance): the same constant
+    # is perfect agreement, 1.0; a constant facing another constant 0.0.
+    assert float(ccc_per_output(zero, zero)[0]) == 1.0
+    assert float(ccc_per_output(zero, zero + 1.0)[0]) == 0.0
 
 
 def test_kd_loss_is_twice_mse():

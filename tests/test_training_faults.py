@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from sklearn.model_selection import GridSearchCV, GroupKFold  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
+import sklearn_impression.nn._criterion as cd_criterion  # noqa: E402
 from sklearn_impression import (  # noqa: E402
     ModalityConcatenator,
     Resampler,
@@ -60,14 +60,14 @@ def test_non_finite_term_in_epoch_two_is_named(data, monkeypatch, term):
         original_begin(self, net, **kwargs)  # skorch starts the history row here
         state["epoch"] = len(net.history)
 
-    loss_fn = getattr(cd_callbacks, f"{term}_loss")
+    loss_fn = getattr(cd_criterion, f"{term}_loss")
 
     def poisoned(*args, **kwargs):
         value = loss_fn(*args, **kwargs)
         return value * np.nan if state["epoch"] == 2 else value
 
     monkeypatch.setattr(CrossDomainNet, "on_epoch_begin", on_epoch_begin)
-    monkeypatch.setattr(cd_callbacks, f"{term}_loss", poisoned)
+    monkeypatch.setattr(cd_criterion, f"{term}_loss", poisoned)
     with pytest.raises(FloatingPointError,
                        match=rf"train loss diverged in epoch 2, batch 1: non-finite "
                              rf"{term}=nan"):
@@ -100,7 +100,9 @@ def test_keyboard_interrupt_leaves_a_model_that_predicts(data, monkeypatch, hook
     pred = model.predict(X)
     assert [p.shape for p in pred] == [(40, 2)] * 6
     assert all(np.isfinite(p).all() for p in pred)
-    assert model.net_.term_sums_ is None  # no half-finished epoch state is kept
+    # no half-finished epoch state is kept (the sums are LossTerms' own state)
+    assert dict(model.net_.callbacks_)["loss_terms"].sums_ == {}
+    assert not hasattr(model.net_, "term_sums_")
 
 
 # -- gradient clipping -------------------------------------------------------------

@@ -23,10 +23,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._recording import DOMAINS, Recording, Stream, _at_label_rate
+from .._constants import TARGET_NAMES
+from .._recording import DOMAINS, Recording, Stream, at_label_rate
 from ._csv import _read_csv, _read_text_table, _write_rows
 from ._modalities import _split_columns
-from ._synthetic import TARGET_NAMES
 
 __all__ = ["load_impression", "write_impression"]
 
@@ -362,7 +362,7 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
 # -- writing -----------------------------------------------------------------------
 def _check_label_rate(rec):
     for name, stream in rec.streams.items():
-        if not _at_label_rate(stream, rec):
+        if not at_label_rate(stream, rec):
             raise ValueError(
                 f"{rec.name}: stream {name!r} has {stream.n_samples} samples at "
                 f"{stream.rate:g} Hz, but the released layout stores label-rate "

@@ -1,8 +1,9 @@
 """The paper's ablation study, baselines, reports, plots and the demo."""
 
 from ._ablation import ABLATION_ROWS, AblationResult, ablation_rows, run_ablation
-from ._baselines import ConstantPredictor, LSTMBaseline, RidgeBaseline
+from ._baselines import ConstantPredictor, RidgeBaseline
 from ._demo import run_demo
+from ._lstm import LSTMBaseline
 from ._plots import plot_loss_trends, plot_receiver_ccc, plot_traces
 from ._report import markdown_table, write_report
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
+from dataclasses import dataclass, field
 
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 
 from .._cluster import scatter_inputs
+from .._results import ResultMixin
 from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
-from ._baselines import ConstantPredictor, LSTMBaseline, RidgeBaseline
+from ._baselines import ConstantPredictor, RidgeBaseline
+from ._lstm import LSTMBaseline
 
 __all__ = ["ABLATION_ROWS", "AblationResult", "ablation_rows", "run_ablation"]
 
@@ -107,7 +109,8 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
                      ("model", model)])
 
 
-class AblationResult:
+@dataclass(repr=False)
+class AblationResult(ResultMixin):
     """The ablation table with its protocol, data, seed, epochs and wall time.
 
     Attributes
@@ -118,23 +121,29 @@ class AblationResult:
     protocol, protocol_description : str
     data : dict
         See :func:`~sklearn_impression.model_selection.describe_data`.
-    seed, epochs : int
+    seed, epochs, n_splits : int
+    model_params : dict
+        Regressor parameters shared by every model row.
+    target_names : list of str
     wall_time : float
     results : dict
         Row key to its :class:`~sklearn_impression.model_selection.ProtocolResult`
         (not serialised).
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    protocol: str
+    protocol_description: str
+    data: dict
+    seed: object
+    epochs: int
+    n_splits: int
+    model_params: dict
+    target_names: list
+    rows: list
+    wall_time: float
+    results: dict = field(default_factory=dict)
 
-    def to_dict(self):
-        """JSON-ready dictionary (everything but ``results``)."""
-        return {k: v for k, v in self.__dict__.items() if k != "results"}
-
-    def to_json(self, **kwargs):
-        """:meth:`to_dict` as JSON."""
-        return json.dumps(self.to_dict(), **kwargs)
+    _not_serialised = ("results",)
 
     def to_markdown(self):
         """The table in Markdown, headed by protocol, data, seed, epochs, time."""
@@ -151,7 +160,8 @@ class AblationResult:
             f"{self.wall_time:.1f} s",
             "- CCC over all pooled test frames; delta to the full model",
             "",
-            "| Model | " + " | ".join(n.capitalize() for n in names) + " | "
+            "| Model | " + " | ".join(f"{n.capitalize()} ({self.protocol})"
+                                      for n in names) + " | "
             + " | ".join(f"Δ {n}" for n in names) + " |",
             "| --- |" + " ---: |" * (2 * len(names)),
         ]

@@ -1,11 +1,12 @@
-"""Baselines of the ablation table: constant, ridge and a plain LSTM on frames.
+"""Baselines of the ablation table: constant and ridge (the LSTM is in ``_lstm.py``).
 
-All three take what :class:`~sklearn_impression.CrossDomainRegressor` takes (the
-:class:`~sklearn_impression.DyadicFrames` of a
+All three baselines take what :class:`~sklearn_impression.CrossDomainRegressor`
+takes (the :class:`~sklearn_impression.DyadicFrames` of a
 :class:`~sklearn_impression.preprocessing.ModalityConcatenator`, targets one
 ``(n_frames_i, n_outputs)`` array per recording) and predict one array per
 recording, so they drop into the same pipeline and protocols. None of them copies an
-emitter block once per receiver: rows are gathered by index, chunk by chunk.
+emitter block once per receiver: rows are gathered by index (the shared data layer,
+:mod:`sklearn_impression._flat`).
 
 They also accept a plain 2-D float array of frames (every row an independent frame)
 with ``y`` of shape ``(n_frames,)`` or ``(n_frames, n_outputs)``, and then return an
@@ -18,13 +19,14 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._flat import check_targets, frame_chunks
 from .._frames import DyadicFrames
 
-__all__ = ["ConstantPredictor", "LSTMBaseline", "RidgeBaseline"]
+__all__ = ["ConstantPredictor", "RidgeBaseline"]
 
 
 def _wrap_array(X):
@@ -45,7 +47,7 @@ def _fit_inputs(estimator, X, y):
         estimator._y_1d = y.ndim == 1
         X, y = _wrap_array(X), [y.reshape(len(y), -1)]
     else:
-        y = _check_y(X, y)
+        y = check_targets(X, y)
     if X.n_frames < 1:
         raise ValueError(f"{type(estimator).__name__} needs at least one frame")
     return X, y
@@ -66,31 +68,6 @@ def _predict_output(estimator, values, as_array):
     return out[:, 0] if getattr(estimator, "_y_1d", False) else out
 
 
-def _check_y(X, y):
-    if len(y) != len(X):
-        raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
-    out = []
-    for i, (t, n) in enumerate(zip(y, X.frame_counts, strict=True)):
-        t = np.asarray(t, dtype=np.float64)
-        if t.ndim == 1:
-            t = t[:, np.newaxis]
-        if t.ndim != 2 or t.shape[0] != n:
-            raise ValueError(
-                f"recording {i} (receiver={X.receivers[i]!r}, "
-                f"stimulus={X.stimuli[i]!r}): targets of shape {t.shape} for "
-                f"{n} frames"
-            )
-        if not np.isfinite(t).all():
-            raise ValueError(
-                f"recording {i} (receiver={X.receivers[i]!r}, "
-                f"stimulus={X.stimuli[i]!r}): targets contain NaN or inf"
-            )
-        out.append(t)
-    if len({t.shape[1] for t in out}) > 1:
-        raise ValueError("all target arrays need the same number of columns")
-    return out
-
-
 def _check_features(X, estimator):
     if X.n_features != estimator.n_features_in_:
         raise ValueError(
@@ -99,28 +76,23 @@ def _check_features(X, estimator):
         )
 
 
-def _frame_chunks(X, chunk=8192):
-    """Yield ``(i, rows, features)``: float64 frames of recording ``i`` in chunks."""
-    for i in range(len(X)):
-        block = X.emitter_blocks[X.emitter_index[i]]
-        erows = X.emitter_row_indices(i)
-        receiver = X.receiver_blocks[i]
-        for start in range(0, receiver.shape[0], chunk):
-            sl = slice(start, start + chunk)
-            features = np.hstack([block[erows[sl]], receiver[sl]]).astype(np.float64)
-            if not np.isfinite(features).all():
-                raise ValueError(
-                    f"recording {i} (receiver={X.receivers[i]!r}, "
-                    f"stimulus={X.stimuli[i]!r}): features contain NaN or inf"
-                )
-            yield i, sl, features
-
-
 def _split_rows(values, counts):
     return np.split(values, np.cumsum(counts)[:-1]) if len(counts) else []
 
 
-class ConstantPredictor(RegressorMixin, BaseEstimator):
+class _FrameBaseline(RegressorMixin, BaseEstimator):
+    """The baselines' tags: multi-output; ``_poor_score`` for sklearn's R2 check."""
+
+    _poor_score = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = self._poor_score
+        return tags
+
+
+class ConstantPredictor(_FrameBaseline):
     """Predict the training mean of every output for every frame.
 
     Its CCC on one test set is 0 by definition (a constant has no covariance with
@@ -144,11 +116,7 @@ class ConstantPredictor(RegressorMixin, BaseEstimator):
            [0.6, 0.6]])
     """
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = True  # a constant explains nothing: R2 0
-        return tags
+    _poor_score = True  # a constant explains nothing: R2 0
 
     def fit(self, X, y):
         """Store the mean of the targets over all frames of all recordings."""
@@ -184,7 +152,7 @@ def _is_recordings(X):
             and hasattr(X[0], "n_frames"))
 
 
-class RidgeBaseline(RegressorMixin, BaseEstimator):
+class RidgeBaseline(_FrameBaseline):
     """Ridge regression on every frame's concatenated emitter and receiver features.
 
     Equivalent to ``make_pipeline(StandardScaler(), Ridge(alpha))`` on
@@ -227,11 +195,7 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.standardize = standardize
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = False
-        return tags
+    _poor_score = False
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -239,8 +203,10 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         X, y = _fit_inputs(self, X, y)
         shift_x = shift_y = None
         n = 0
-        for i, sl, features in _frame_chunks(X):
+        scaler = StandardScaler()
+        for i, sl, features in frame_chunks(X):
             target = y[i][sl]
+            scaler.partial_fit(features)
             if shift_x is None:  # a provisional mean keeps the sums well conditioned
                 shift_x, shift_y = features.mean(axis=0), target.mean(axis=0)
                 sx = np.zeros_like(shift_x)
@@ -256,10 +222,8 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         mx, my = sx / n, sy / n
         cov = sxx - n * np.outer(mx, mx)
         cxy = sxy - n * np.outer(mx, my)
-        scale = np.ones(cov.shape[0])
-        if self.standardize:
-            std = np.sqrt(np.clip(np.diag(cov) / n, 0, None))
-            scale = np.where(std > 1e-12 * max(1.0, std.max()), std, 1.0)
+        # The package's one rule for constant columns (StandardScaler's scale 1).
+        scale = scaler.scale_ if self.standardize else np.ones(cov.shape[0])
         cov_s = cov / np.outer(scale, scale)
         cxy_s = cxy / scale[:, np.newaxis]
         coef_s = np.linalg.lstsq(cov_s + self.alpha * np.eye(cov.shape[0]), cxy_s,
@@ -276,221 +240,6 @@ class RidgeBaseline(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X, as_array = _predict_inputs(self, X)
         out = [np.empty((n, self.n_outputs_)) for n in X.frame_counts]
-        for i, sl, features in _frame_chunks(X):
+        for i, sl, features in frame_chunks(X):
             out[i][sl] = features @ self.coef_ + self.intercept_
         return _predict_output(self, out, as_array)
-
-
-class LSTMBaseline(RegressorMixin, BaseEstimator):
-    """A plain LSTM on the concatenated emitter and receiver features.
-
-    The dataset paper's baseline (row "LSTM [7]" of the paper's Table 2): no domain
-    split, no attention, no regularisers. A (bidirectional) LSTM reads ``window``
-    frames of concatenated features and a linear layer predicts every frame's
-    outputs. With ``window=1`` (the default, like the cross-domain model) every frame
-    is its own sequence. Prediction covers every frame: windows are placed
-    ``window`` frames apart, the last one aligned with the recording's end, and the
-    frames two windows share get the mean of both predictions.
-
-    Parameters
-    ----------
-    hidden_size : int, default=64
-    num_layers : int, default=2
-    dropout : float, default=0.5
-        Dropout between LSTM layers.
-    bidirectional : bool, default=True
-    window : int, default=1
-        Frames per training and prediction sequence; at most the shortest
-        recording.
-    hop : int or None, default=None
-        Frames between training windows; ``None`` = ``window``.
-    lr : float, default=1e-3
-        Adam learning rate.
-    max_epochs : int, default=40
-    batch_size : int, default=256
-        Sequences per batch.
-    standardize : bool, default=True
-        Scale features with training means and standard deviations.
-    device : str, default="cpu"
-    random_state : int or None, default=None
-        Seeds weight initialisation and batch order.
-
-    Attributes
-    ----------
-    module_ : torch.nn.Module
-    history_ : list of float
-        Mean training MSE per epoch.
-    n_features_in_ : int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_impression import DyadicFrames
-    >>> rng = np.random.default_rng(0)
-    >>> X = DyadicFrames([rng.normal(size=(60, 3))], [rng.normal(size=(60, 2))],
-    ...                  [0], ["e0", "e1", "e2"], ["r0", "r1"])
-    >>> model = LSTMBaseline(hidden_size=8, max_epochs=2, random_state=0)
-    >>> model.fit(X, [rng.normal(size=(60, 2))]).predict(X)[0].shape
-    (60, 2)
-    """
-
-    _parameter_constraints = {
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "bidirectional": ["boolean"],
-        "window": [Interval(numbers.Integral, 1, None, closed="left")],
-        "hop": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "standardize": ["boolean"],
-        "device": [str],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(self, *, hidden_size=64, num_layers=2, dropout=0.5,
-                 bidirectional=True, window=1, hop=None, lr=1e-3, max_epochs=40,
-                 batch_size=256, standardize=True, device="cpu", random_state=None):
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.bidirectional = bidirectional
-        self.window = window
-        self.hop = hop
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.standardize = standardize
-        self.device = device
-        self.random_state = random_state
-
-    # -- data layout -------------------------------------------------------
-    def _layout(self, X):
-        """Global emitter/receiver arrays and per-frame row indices into them."""
-        emitter = np.concatenate([np.asarray(b) for b in X.emitter_blocks])
-        receiver = (np.concatenate([np.asarray(b) for b in X.receiver_blocks])
-                    if len(X) else np.empty((0, X.n_receiver_features), np.float32))
-        offsets = np.concatenate([[0], np.cumsum([b.shape[0]
-                                                  for b in X.emitter_blocks])])
-        erows = np.concatenate([
-            offsets[X.emitter_index[i]] + X.emitter_row_indices(i)
-            for i in range(len(X))
-        ]).astype(np.int64)
-        for name, values in (("emitter", emitter), ("receiver", receiver)):
-            if not np.isfinite(values).all():
-                raise ValueError(f"{name} features contain NaN or inf")
-        return emitter.astype(np.float32), receiver.astype(np.float32), erows
-
-    def _check_windows(self, counts, as_array):
-        """Raise before any torch code if the windows do not fit the frames."""
-        if as_array and self.window != 1:
-            raise ValueError("a 2-D frame array needs window=1 (rows are independent "
-                             "frames); pass DyadicFrames for window > 1")
-        for i, n in enumerate(counts):
-            if n < self.window:
-                raise ValueError(
-                    f"recording {i} has {n} frames, fewer than window={self.window}"
-                )
-
-    def _dataset(self, torch, layout, counts, hop, device, y=None):
-        """A :class:`FrameDataset` of standardised frames cut into windows."""
-        from ..nn._data import FrameDataset, window_table
-
-        emitter, receiver, erows = layout
-        if self.standardize:  # once here, not per batch (the arrays are copies)
-            n_e = emitter.shape[1]
-            emitter -= self.mean_[:n_e]
-            emitter /= self.scale_[:n_e]
-            receiver -= self.mean_[n_e:]
-            receiver /= self.scale_[n_e:]
-        windows = window_table(counts, self.window, hop)[0]
-        return FrameDataset(*(None if a is None else torch.as_tensor(a, device=device)
-                              for a in (emitter, receiver, erows, y)),
-                            windows=torch.as_tensor(windows, device=device))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        # lr 1e-3 and one batch per epoch on the checks' tiny data
-        tags.regressor_tags.poor_score = True
-        return tags
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train on all frames of all recordings."""
-        X, y = _fit_inputs(self, X, y)
-        self._check_windows(X.frame_counts, self._array_input)
-        layout = self._layout(X)  # validates before torch
-        emitter, receiver, erows = layout
-        from .._torch import import_torch
-
-        torch = import_torch()
-        from ..nn._data import BatchIterator
-
-        seed = check_random_state(self.random_state).randint(2**31 - 1)
-        torch.manual_seed(seed)
-        device = torch.device(self.device)
-        n_features = X.n_features
-        counts = np.bincount(erows, minlength=emitter.shape[0]).astype(np.float64)
-        total = counts.sum()
-        e_mean = counts @ emitter / total
-        e_var = counts @ (emitter - e_mean) ** 2 / total
-        r_mean = receiver.mean(axis=0, dtype=np.float64)
-        r_var = receiver.var(axis=0, dtype=np.float64)
-        self.mean_ = np.concatenate([e_mean, r_mean]).astype(np.float32)
-        std = np.sqrt(np.concatenate([e_var, r_var]))
-        self.scale_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
-        target = np.concatenate(y).astype(np.float32)
-        dataset = self._dataset(torch, layout, X.frame_counts,
-                                self.hop or self.window, device, y=target)
-        from ._lstm_module import LSTMRegressorModule
-
-        self.module_ = LSTMRegressorModule(
-            n_features, target.shape[1], self.hidden_size, self.num_layers,
-            self.dropout, self.bidirectional).to(device)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        batches = BatchIterator(dataset, batch_size=self.batch_size, shuffle=True,
-                                seed=seed)
-        self.history_ = []
-        self.module_.train()
-        for _ in range(self.max_epochs):
-            total_loss, seen = 0.0, 0
-            for x, y_batch in batches:
-                pred = self.module_(torch.cat([x["emitter"], x["receiver"]], dim=-1))
-                loss = torch.nn.functional.mse_loss(pred, y_batch)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total_loss += loss.item() * len(y_batch)
-                seen += len(y_batch)
-            self.history_.append(total_loss / seen)
-        self.module_.eval()
-        if not self._array_input:
-            self.n_features_in_ = n_features
-        self.n_outputs_ = int(target.shape[1])
-        return self
-
-    def predict(self, X):
-        """One ``(n_frames_i, n_outputs)`` array per recording."""
-        check_is_fitted(self)
-        X, as_array = _predict_inputs(self, X)
-        counts = X.frame_counts
-        self._check_windows(counts, as_array)
-        layout = self._layout(X)
-        from .._torch import import_torch
-
-        torch = import_torch()
-        from ..nn._data import BatchIterator, average_windows
-
-        device = next(self.module_.parameters()).device
-        dataset = self._dataset(torch, layout, counts, self.window, device)
-        with torch.no_grad():
-            # seed: no draw from torch's global generator (the order is not shuffled)
-            y_windows = torch.cat([
-                self.module_(torch.cat([x["emitter"], x["receiver"]], dim=-1))
-                for x, _ in BatchIterator(dataset, batch_size=self.batch_size, seed=0)
-            ]).cpu().numpy()
-        values = average_windows(y_windows, dataset.windows.cpu().numpy(), None,
-                                 int(counts.sum()))
-        return _predict_output(self, _split_rows(values, counts), as_array)

@@ -5,6 +5,12 @@ resampled and concatenated once; the cross-domain network, ridge regression and 
 constant predictor are then scored under the paper's frame split and under
 leave-receivers-out cross-validation, next to the oracle CCC of the generator's
 noise-free impression. Plots and a JSON and Markdown report go to ``out``.
+
+The fits run in parallel processes (joblib), one job per model and protocol and,
+for the network under leave-receivers-out, one job per fold; each job is
+:func:`~sklearn_impression.model_selection.evaluate_protocol` on that fold, and
+the folds are pooled exactly as one sequential call would pool them. Every model
+has its own seed, so the table does not depend on the number of processes.
 """
 
 from __future__ import annotations
@@ -14,10 +20,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..datasets import make_impression
 from ..metrics import ccc_score
-from ..model_selection import describe_data, evaluate_protocol
+from ..model_selection import (
+    ProtocolResult,
+    RecordingGroupKFold,
+    describe_data,
+    evaluate_protocol,
+    get_protocol,
+)
 from ..preprocessing import ModalityConcatenator, Resampler
 from ._baselines import ConstantPredictor, RidgeBaseline
 from ._plots import plot_loss_trends, plot_receiver_ccc, plot_traces
@@ -53,9 +66,80 @@ class _Progress:
                   file=sys.stderr, flush=True)
 
 
+class _OneFold(RecordingGroupKFold):
+    """Fold ``fold`` of a :class:`RecordingGroupKFold`, for one parallel job."""
+
+    def __init__(self, by, n_splits, fold):
+        super().__init__(by, n_splits)
+        self.fold = fold
+
+    def split(self, X, y=None, groups=None):
+        for k, pair in enumerate(super().split(X, y, groups)):
+            if k == self.fold:
+                yield pair
+
+
+def _job(model, frames, targets, protocol, *, seed, data_name, keep, threads):
+    """One ``evaluate_protocol`` call, with ``threads`` torch threads."""
+    previous = None
+    if threads is not None:
+        import torch
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+    try:
+        return evaluate_protocol(model, frames, targets, protocol,
+                                 n_splits=getattr(protocol, "n_splits", 5),
+                                 random_state=seed, data_name=data_name,
+                                 return_estimators=keep)
+    finally:
+        if previous is not None:
+            torch.set_num_threads(previous)
+
+
+def _pool_folds(parts, targets, receivers, protocol):
+    """One :class:`ProtocolResult` from the per-fold results of ``protocol``."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    names = first.target_names
+    predictions = [None] * len(targets)
+    for part in parts:
+        for i, p in enumerate(part.predictions):
+            if p is not None:
+                predictions[i] = p
+    tested = [i for i, p in enumerate(predictions) if p is not None]
+    pooled = np.asarray(ccc_score([targets[i] for i in tested],
+                                  [predictions[i] for i in tested],
+                                  multioutput="raw_values", average="pooled"))
+    by_receiver = {}
+    for part in parts:
+        by_receiver.update(part.receiver_ccc)
+    order = dict.fromkeys(receivers[i] for i in tested)
+    fold_ccc = [f for part in parts for f in part.fold_ccc]
+    return ProtocolResult(
+        protocol=first.protocol, protocol_description=protocol.description,
+        estimator=first.estimator, data=first.data,
+        random_state=first.random_state, target_names=names,
+        ccc={n: float(v) for n, v in zip(names, pooled.reshape(-1), strict=True)},
+        ccc_fold_mean={n: float(np.mean([f[n] for f in fold_ccc])) for n in names},
+        fold_ccc=fold_ccc, valid_ccc=None,
+        receiver_ccc={r: by_receiver[r] for r in order},
+        folds=[f for part in parts for f in part.folds],
+        wall_time=round(sum(part.wall_time for part in parts), 3),
+        predictions=predictions, frame_indices=[None] * len(targets),
+        estimators=None if first.estimators is None
+        else [e for part in parts for e in part.estimators],
+    )
+
+
+def _tagged(key, fn, *args, **kwargs):
+    return key, fn(*args, **kwargs)
+
+
 def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
              duration=48.0, n_splits=4, device="cpu", model_params=None,
-             verbose=1):
+             n_jobs=None, torch_threads=1, verbose=1):
     """Train and score the network under the paper and leave-receivers-out protocols.
 
     Parameters
@@ -77,8 +161,13 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     model_params : dict, default=None
         :class:`~sklearn_impression.CrossDomainRegressor` parameters replacing
         those of :data:`DEMO_MODEL_PARAMS` under both protocols.
+    n_jobs : int, default=None
+        Processes for the fits (joblib; ``None`` is 1, ``-1`` one per core). The
+        results do not depend on it.
+    torch_threads : int or None, default=1
+        torch CPU threads of each fit (``None``: leave torch's setting).
     verbose : int, default=1
-        Progress lines on stderr.
+        Progress lines on stderr, one per finished fit with its protocol and fold.
 
     Returns
     -------
@@ -102,7 +191,7 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     from ..regressor import CrossDomainRegressor
 
     start = time.perf_counter()
-    progress = _Progress(7, verbose)
+    progress = _Progress(6, verbose)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -121,16 +210,43 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
                       **params[p]),
                   "Ridge": RidgeBaseline(), "Constant": ConstantPredictor()}
               for p in PROTOCOLS}
+    protocols = {p: get_protocol(p, n_splits, random_state=seed) for p in PROTOCOLS}
+    jobs = []  # (label, protocol, fold or None, protocol object), slowest first
+    for label in models[PROTOCOLS[0]]:
+        for p in PROTOCOLS:
+            proto = protocols[p]
+            per_fold = isinstance(proto, RecordingGroupKFold)
+            if label == "CrossDomainRegressor" and per_fold:
+                jobs += [(label, p, k, _OneFold(proto.by, proto.n_splits, k))
+                         for k in range(proto.get_n_splits())]
+            else:
+                jobs.append((label, p, None, proto))
+    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    progress(f"training and scoring {len(jobs)} fits (the network per protocol "
+             f"and fold, ridge, constant) in {effective_n_jobs(n_jobs)} "
+             "process(es)")
+    calls = (delayed(_tagged)(k, _job, models[p][label], frames, data.targets, proto,
+                              seed=seed, data_name=description["name"],
+                              keep=label == "CrossDomainRegressor",
+                              threads=torch_threads)
+             for k, (label, p, _, proto) in enumerate(jobs))
+    parts = {}
+    for k, part in runner(calls):
+        label, p, fold, _ = jobs[k]
+        parts[k] = part
+        if verbose:
+            where = p if fold is None else f"{p} fold {fold + 1}/{n_splits}"
+            ccc = ", ".join(f"{n} {v:.3f}" for n, v in part.ccc.items())
+            fit = sum(f["fit_time"] for f in part.folds)
+            print(f"[demo {time.perf_counter() - start:6.1f} s] {label}, {where}: "
+                  f"fit {fit:.1f} s, test CCC {ccc}", file=sys.stderr, flush=True)
     results = {}
-    for protocol in PROTOCOLS:
-        progress(f"protocol {protocol!r}: training and scoring "
-                 + ", ".join(models[protocol]))
-        for label, model in models[protocol].items():
-            results[label, protocol] = evaluate_protocol(
-                model, frames, data.targets, protocol, n_splits=n_splits,
-                random_state=seed, data_name=description["name"],
-                return_estimators=label == "CrossDomainRegressor",
-                verbose=verbose if label == "CrossDomainRegressor" else 0)
+    for label in models[PROTOCOLS[0]]:
+        for p in PROTOCOLS:
+            mine = [parts[k] for k, job in enumerate(jobs) if job[:2] == (label, p)]
+            results[label, p] = _pool_folds(mine, data.targets, frames.receivers,
+                                            protocols[p])
+    fit_seconds = sum(f["fit_time"] for r in results.values() for f in r.folds)
     oracle = dict(zip(names, np.asarray(ccc_score(
         data.targets, data.impression, multioutput="raw_values")).tolist(),
         strict=True))
@@ -178,7 +294,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         f"- `receivers`: {results['Ridge', 'receivers'].protocol_description}",
         "- CCC over all pooled test frames; the oracle is the CCC of the "
         "generator's noise-free impression with the stepwise targets (all frames)",
-        f"- Wall time: {wall_time:.1f} s",
+        f"- Wall time: {wall_time:.1f} s ({effective_n_jobs(n_jobs)} "
+        f"process(es); the fits took {fit_seconds:.1f} s in all)",
         "",
         markdown_table(header, table),
         "",
@@ -199,6 +316,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         "results": {f"{label} / {protocol}": res.to_dict()
                     for (label, protocol), res in results.items()},
         "wall_time": round(wall_time, 2),
+        "n_jobs": effective_n_jobs(n_jobs),
+        "fit_seconds": round(fit_seconds, 2),
         "files": {k: str(v) for k, v in files.items()},
         "markdown": markdown,
     }

@@ -18,5 +18,7 @@ class LSTMRegressorModule(torch.nn.Module):
         self.head = torch.nn.Linear(hidden_size * (2 if bidirectional else 1),
                                     n_outputs)
 
-    def forward(self, x):
+    def forward(self, emitter, receiver, mask=None):
+        """Per-frame outputs of a batch of :class:`~..nn.FrameDataset` windows."""
+        x = torch.cat([emitter, receiver], dim=-1)
         return self.head(self.lstm(x)[0])

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._concordance import ccc_columns
+
 __all__ = ["ccc_per_recording", "ccc_score", "ccc_scorer"]
 
 
@@ -66,6 +68,14 @@ def _split_like(array, lengths):
     return np.split(array, np.cumsum(lengths)[:-1])
 
 
+def _as_recordings(values, what, is_sequence):
+    """One float64 2-D array per recording (a single array is one recording)."""
+    if not is_sequence:
+        return [_as_float_2d(values, what)]
+    return [_as_float_2d(v, f"{what}[{i}] (recording {i})")
+            for i, v in enumerate(values)]
+
+
 def _check_pair(y_true, y_pred):
     """Validate both inputs and return them as matching lists of 2-D float64 arrays.
 
@@ -74,20 +84,8 @@ def _check_pair(y_true, y_pred):
     """
     true_is_seq = _is_recording_sequence(y_true)
     pred_is_seq = _is_recording_sequence(y_pred)
-    if true_is_seq:
-        true = [
-            _as_float_2d(t, f"y_true[{i}] (recording {i})")
-            for i, t in enumerate(y_true)
-        ]
-    else:
-        true = [_as_float_2d(y_true, "y_true")]
-    if pred_is_seq:
-        pred = [
-            _as_float_2d(p, f"y_pred[{i}] (recording {i})")
-            for i, p in enumerate(y_pred)
-        ]
-    else:
-        pred = [_as_float_2d(y_pred, "y_pred")]
+    true = _as_recordings(y_true, "y_true", true_is_seq)
+    pred = _as_recordings(y_pred, "y_pred", pred_is_seq)
 
     if true_is_seq != pred_is_seq:
         seq, flat = (true, pred) if true_is_seq else (pred, true)
@@ -124,34 +122,6 @@ def _check_pair(y_true, y_pred):
                 f"recording 0 has {n_outputs}"
             )
     return true, pred
-
-
-def _ccc_columns(t, p):
-    """CCC of each column of two (n, k) float64 arrays with population moments."""
-    n = t.shape[0]
-    # The CCC is invariant under a common scaling of both traces. Scaling each column
-    # by a power of two (exact in binary floating point) to |values| <= 1 keeps the
-    # squares below from overflowing for |values| >~ 1e154 (or underflowing).
-    largest = np.maximum(np.abs(t).max(axis=0, initial=0.0),
-                         np.abs(p).max(axis=0, initial=0.0))
-    _, exponent = np.frexp(largest)
-    t, p = np.ldexp(t, -exponent), np.ldexp(p, -exponent)
-    mean_t, mean_p = t.mean(axis=0), p.mean(axis=0)
-    dt, dp = t - mean_t, p - mean_p
-    # A column that is exactly constant has exactly zero deviations; rounding in the
-    # mean must not turn it into a tiny spurious variance.
-    dt[:, np.ptp(t, axis=0) == 0] = 0.0
-    dp[:, np.ptp(p, axis=0) == 0] = 0.0
-    numerator = 2.0 * np.einsum("ij,ij->j", dt, dp)
-    denominator = (
-        np.einsum("ij,ij->j", dt, dt)
-        + np.einsum("ij,ij->j", dp, dp)
-        + n * (mean_t - mean_p) ** 2
-    )
-    # The denominator vanishes only when both columns are the same constant:
-    # perfect agreement, scored 1.0 as r2_score(force_finite=True) does.
-    zero = denominator == 0
-    return np.where(zero, 1.0, numerator / np.where(zero, 1.0, denominator))
 
 
 def _average_outputs(scores, multioutput):
@@ -227,7 +197,7 @@ def ccc_per_recording(y_true, y_pred, *, multioutput="raw_values"):
                 f"recording {i} has {len(t)} frame(s); the CCC of a recording needs "
                 "at least 2 frames"
             )
-        rows.append(_ccc_columns(t, p))
+        rows.append(ccc_columns(t, p))
     scores = np.stack(rows)
     if isinstance(multioutput, str) and multioutput == "raw_values":
         return scores
@@ -333,7 +303,7 @@ def ccc_score(y_true, y_pred, *, multioutput="uniform_average", average="pooled"
     t, p = np.concatenate(true), np.concatenate(pred)
     if len(t) < 2:
         raise ValueError(f"got {len(t)} frame(s); the CCC needs at least 2 frames")
-    return _average_outputs(_ccc_columns(t, p), multioutput)
+    return _average_outputs(ccc_columns(t, p), multioutput)
 
 
 #: Scorer for ``GridSearchCV(scoring=...)`` and ``cross_val_score``: the pooled,

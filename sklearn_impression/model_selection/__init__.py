@@ -1,15 +1,18 @@
 """Evaluation protocols: paper frame split, leave-receivers-out (with or without
 enrolment), leave-stimuli-out."""
 
+from ._describe import describe_data
 from ._enrolment import EnrolmentSplit, adapt_pipeline, enrolment_masks, head_seconds
-from ._evaluate import ProtocolResult, describe_data, evaluate_protocol
+from ._evaluate import ProtocolResult, evaluate_protocol
 from ._protocols import (
     PROTOCOLS,
     LeaveGroupsOut,
     PaperFrameSplit,
+    RecordingGroupKFold,
     get_protocol,
     paper_split,
 )
+from ._scores import ccc_by_dimension, ccc_by_receiver
 
 __all__ = [
     "PROTOCOLS",
@@ -17,7 +20,10 @@ __all__ = [
     "LeaveGroupsOut",
     "PaperFrameSplit",
     "ProtocolResult",
+    "RecordingGroupKFold",
     "adapt_pipeline",
+    "ccc_by_dimension",
+    "ccc_by_receiver",
     "describe_data",
     "enrolment_masks",
     "evaluate_protocol",

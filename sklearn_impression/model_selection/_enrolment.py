@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from .._frames import DyadicFrames
 from .._recording import Stream
-from ._protocols import LeaveGroupsOut, check_targets, group_ids
+from ._protocols import RecordingGroupKFold, check_targets, group_ids
 
 __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"]
 
@@ -191,10 +191,10 @@ def apply_offsets(offsets, receivers, predictions):
             for r, p in zip(receivers, predictions, strict=True)]
 
 
-class EnrolmentSplit(LeaveGroupsOut):
+class EnrolmentSplit(RecordingGroupKFold):
     """Leave-receivers-out with the first seconds of each test receiver enrolled.
 
-    The folds are those of ``LeaveGroupsOut("receiver", n_splits)``. In
+    The folds are those of ``RecordingGroupKFold("receiver", n_splits)``. In
     :func:`~sklearn_impression.model_selection.evaluate_protocol` the first
     ``enrol_seconds`` of each test receiver's recordings (in the order given,
     see :func:`head_seconds`) go to the fitted model's ``adapt`` (or, for a model

@@ -2,80 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from .._flat import check_targets
 from .._frames import DyadicFrames
+from .._results import ResultMixin
 from ..metrics import ccc_score
+from ._describe import _ids, describe_data
 from ._enrolment import EnrolmentSplit, apply_offsets, enrol, enrolment_masks
 from ._protocols import (
-    LeaveGroupsOut,
     PaperFrameSplit,
+    RecordingGroupKFold,
     _select,
-    check_targets,
     get_protocol,
 )
+from ._scores import _target_names, ccc_by_dimension, ccc_by_receiver
 
-__all__ = ["ProtocolResult", "describe_data", "evaluate_protocol"]
-
-from ..datasets._synthetic import TARGET_NAMES
-
-
-def _ids(X, attr):
-    if isinstance(X, DyadicFrames):
-        return list(X.receivers if attr == "receiver" else X.stimuli)
-    return [getattr(r, attr, None) for r in X]
-
-
-def describe_data(X, y=None, name=None):
-    """Name and size of a data set, as stated in every result.
-
-    Parameters
-    ----------
-    X : sequence of Recording or DyadicFrames
-    y : sequence of ndarray, default=None
-        Targets; used for the frame count when ``X`` does not know it.
-    name : str, default=None
-
-    Returns
-    -------
-    dict
-        ``name``, ``n_recordings``, ``n_frames``, ``n_receivers``, ``n_stimuli``
-        and ``hours`` (at the recordings' frame rate, 25 Hz if unknown).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_impression import DyadicFrames
-    >>> X = DyadicFrames([np.ones((50, 2))], [np.zeros((50, 1))] * 2, [0, 0],
-    ...                  ["e0", "e1"], ["r0"], receivers=["a", "b"], stimuli=[1, 1])
-    >>> describe_data(X, name="toy")["n_frames"]
-    100
-    """
-    if isinstance(X, DyadicFrames):
-        n_frames = X.n_frames
-        rate = 25.0
-    else:
-        counts = [getattr(r, "n_frames", None) for r in X]
-        if any(c is None for c in counts) and y is not None:
-            counts = [len(t) for t in y]
-        n_frames = int(sum(c or 0 for c in counts))
-        rate = float(getattr(X[0], "frame_rate", 25.0)) if len(X) else 25.0
-    receivers = {r for r in _ids(X, "receiver") if r is not None}
-    stimuli = {s for s in _ids(X, "stimulus") if s is not None}
-    return {
-        "name": name or "unnamed",
-        "n_recordings": len(X),
-        "n_frames": int(n_frames),
-        "n_receivers": len(receivers),
-        "n_stimuli": len(stimuli),
-        "hours": round(n_frames / rate / 3600, 3),
-    }
+__all__ = ["ProtocolResult", "evaluate_protocol"]
 
 
 def _take(X, indices):
@@ -108,18 +57,31 @@ def _as_2d_list(predictions, counts, n_outputs):
     return out
 
 
+# Old private names kept for sklearn_impression/cli.py until it uses the public
+# ccc_by_dimension / ccc_by_receiver.
 def _ccc(y_true, y_pred):
-    return np.asarray(
-        ccc_score(y_true, y_pred, multioutput="raw_values", average="pooled"),
-        dtype=float,
-    ).reshape(-1)
+    """Deprecated alias: the pooled CCC per output as a flat array."""
+    return np.asarray(ccc_score(y_true, y_pred, multioutput="raw_values",
+                                average="pooled"), dtype=float).reshape(-1)
 
 
 def _named(values, names):
+    """Deprecated alias: values by name."""
     return {n: float(v) for n, v in zip(names, values, strict=True)}
 
 
-class ProtocolResult:
+def _receiver_scores(receivers, y_true, y_pred, names):
+    """Deprecated alias of :func:`ccc_by_receiver` (``(scores, positions)``)."""
+    scores = ccc_by_receiver(y_true, y_pred, receivers, names)
+    positions = {}
+    for j, r in enumerate(receivers):
+        positions.setdefault(r, []).append(j)
+    return {r: ({k: v for k, v in s.items() if k != "n_frames"}, positions[r])
+            for r, s in scores.items()}
+
+
+@dataclass(repr=False)
+class ProtocolResult(ResultMixin):
     """Scores of one estimator under one protocol.
 
     Produced by :func:`evaluate_protocol`. Every number comes with the protocol, the
@@ -139,6 +101,8 @@ class ProtocolResult:
     ccc : dict
         CCC per dimension over all pooled test frames (every test frame of every
         fold; for the paper protocol the test part).
+    ccc_fold_mean : dict
+        CCC per dimension averaged over the folds.
     fold_ccc : list of dict
         CCC per dimension of each fold's test frames.
     valid_ccc : dict or None
@@ -163,8 +127,22 @@ class ProtocolResult:
         The fitted estimators, one per fold, when ``return_estimators=True``.
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    protocol: str
+    protocol_description: str
+    estimator: str
+    data: dict
+    random_state: object
+    target_names: tuple
+    ccc: dict
+    ccc_fold_mean: dict
+    fold_ccc: list
+    valid_ccc: dict | None
+    receiver_ccc: dict
+    folds: list
+    wall_time: float
+    predictions: list | None = None
+    frame_indices: list | None = None
+    estimators: list | None = None
 
     def to_dict(self):
         """JSON-ready dictionary of everything but predictions and estimators."""
@@ -183,10 +161,6 @@ class ProtocolResult:
             "folds": [dict(f) for f in self.folds],
             "wall_time": self.wall_time,
         }
-
-    def to_json(self, **kwargs):
-        """:meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), **kwargs)
 
     def to_markdown(self):
         """Markdown summary: protocol, data, seed, pooled and per-fold CCC."""
@@ -298,12 +272,7 @@ object, default="receivers"
                          enrol_seconds=enrol_seconds)
     y = check_targets(X, y)
     n_outputs = y[0].shape[1] if y else 0
-    if target_names is None:
-        target_names = (TARGET_NAMES if n_outputs == 2
-                        else tuple(f"output_{k}" for k in range(n_outputs)))
-    target_names = tuple(target_names)
-    if len(target_names) != n_outputs:
-        raise ValueError(f"{len(target_names)} target names for {n_outputs} outputs")
+    target_names = _target_names(target_names, n_outputs)
     data = describe_data(X, y, data_name)
     receivers = _ids(X, "receiver")
     predictions = [None] * len(X)
@@ -323,12 +292,12 @@ object, default="receivers"
         predict_time = time.perf_counter() - t0
         if len(Xva):
             pva = _as_2d_list(model.predict(Xva), Xva.frame_counts, n_outputs)
-            valid_ccc = _named(_ccc(yva, pva), target_names)
+            valid_ccc = ccc_by_dimension(yva, pva, target_names)
         tested = [i for i, m in enumerate(masks[2]) if m.any()]
         for i, p in zip(tested, pred, strict=True):
             predictions[i] = p
             frame_indices[i] = np.flatnonzero(masks[2][i])
-        fold_ccc.append(_named(_ccc(yte, pred), target_names))
+        fold_ccc.append(ccc_by_dimension(yte, pred, target_names))
         folds.append({
             "n_train_recordings": len(Xtr), "n_train_frames": Xtr.n_frames,
             "n_valid_frames": Xva.n_frames if len(Xva) else 0,
@@ -339,7 +308,7 @@ object, default="receivers"
             estimators.append(model)
         _log(verbose, f"[paper] fit {fit_time:.1f} s, test CCC "
              + ", ".join(f"{k} {v:.3f}" for k, v in fold_ccc[-1].items()))
-    elif isinstance(proto, LeaveGroupsOut):
+    elif isinstance(proto, RecordingGroupKFold):
         splits = list(proto.split(X))
         enrolling = isinstance(proto, EnrolmentSplit)
         for k, (train, test) in enumerate(splits):
@@ -364,9 +333,9 @@ object, default="receivers"
                 i = test[j]
                 predictions[i] = _target_part(pred[j], scored[j])
                 frame_indices[i] = scored[j]
-            fold_ccc.append(_named(_ccc(
+            fold_ccc.append(ccc_by_dimension(
                 [_target_part(y[test[j]], scored[j]) for j in kept],
-                [predictions[test[j]] for j in kept]), target_names))
+                [predictions[test[j]] for j in kept], target_names))
             folds.append({**enrol_info,
                 "n_train_recordings": len(train),
                 "n_train_frames": int(sum(y[i].shape[0] for i in train)),
@@ -388,12 +357,9 @@ object, default="receivers"
     tested = [i for i, p in enumerate(predictions) if p is not None]
     y_test = [_target_part(y[i], frame_indices[i]) for i in tested]
     y_pred = [predictions[i] for i in tested]
-    pooled = _named(_ccc(y_test, y_pred), target_names)
-    receiver_ccc = {}
-    for r, (scores, idx) in _receiver_scores([receivers[i] for i in tested], y_test,
-                                             y_pred, target_names).items():
-        scores["n_frames"] = int(sum(y_test[j].shape[0] for j in idx))
-        receiver_ccc[r] = scores
+    pooled = ccc_by_dimension(y_test, y_pred, target_names)
+    receiver_ccc = ccc_by_receiver(y_test, y_pred, [receivers[i] for i in tested],
+                                   target_names)
     return ProtocolResult(
         protocol=proto.name,
         protocol_description=proto.description,
@@ -432,20 +398,6 @@ def _enrol_fold(model, X_test, y_test, seconds):
             "n_enrol_frames": int(sum(m.sum() for m in masks)),
             "enrol_time": round(time.perf_counter() - t0, 3)}
     return [np.flatnonzero(~m) for m in masks], info
-
-
-def _receiver_scores(receivers, y_true, y_pred, names):
-    """Receiver id to ``(CCC per dimension, positions)`` over its recordings.
-
-    ``receivers[j]`` is the id of recording ``j`` of ``y_true`` and ``y_pred``;
-    receivers come in order of first appearance.
-    """
-    positions = {}
-    for j, r in enumerate(receivers):
-        positions.setdefault(r, []).append(j)
-    return {r: (_named(_ccc([y_true[j] for j in idx], [y_pred[j] for j in idx]),
-                       names), idx)
-            for r, idx in positions.items()}
 
 
 def _target_part(target, indices):

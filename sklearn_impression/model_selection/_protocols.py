@@ -1,6 +1,6 @@
 """Evaluation protocols: the paper's frame split and the leak-free grouped splits.
 
-Three named protocols (``DESIGN.md`` section 2):
+Four named protocols (``docs/user_guide/protocols.rst``):
 
 ``"paper"``
     The authors' protocol: all frames of all recordings are pooled, shuffled with a
@@ -22,7 +22,7 @@ Three named protocols (``DESIGN.md`` section 2):
     scored (:class:`~sklearn_impression.model_selection.EnrolmentSplit`): a
     stranger who annotated briefly.
 
-Two further differences from the released evaluation (``reference-code-facts.md``):
+Two further differences from the authors' released evaluation code:
 the authors z-scored each split with its own mean and standard deviation (the test
 set with test statistics); here the estimators standardise every split with
 *training* statistics only. And their CCC pools all test frames; ours reports that
@@ -34,15 +34,17 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import BaseCrossValidator, GroupKFold
 from sklearn.utils import check_random_state
 
+from .._flat import check_targets
 from .._frames import DyadicFrames
 
 __all__ = [
     "PROTOCOLS",
     "LeaveGroupsOut",
     "PaperFrameSplit",
+    "RecordingGroupKFold",
     "get_protocol",
     "paper_split",
 ]
@@ -100,12 +102,15 @@ def group_ids(X, by):
     return ids
 
 
-class LeaveGroupsOut:
-    """GroupKFold over recordings, reading receiver or stimulus ids from ``X``.
+class RecordingGroupKFold(GroupKFold):
+    """:class:`~sklearn.model_selection.GroupKFold` over recordings, grouped by id.
 
-    A scikit-learn cross-validation splitter (``split``, ``get_n_splits``), so it can
-    be passed as ``cv=`` to :func:`~sklearn.model_selection.cross_val_score` or
-    :class:`~sklearn.model_selection.GridSearchCV` without a ``groups`` argument.
+    The groups are read from ``X`` (the receiver or stimulus id of every
+    recording), so it can be passed as ``cv=`` to
+    :func:`~sklearn.model_selection.cross_val_score` or
+    :class:`~sklearn.model_selection.GridSearchCV` without a ``groups``
+    argument: the ``"receivers"`` (leave-receivers-out) and ``"stimuli"``
+    (leave-stimuli-out) protocols.
 
     Parameters
     ----------
@@ -118,14 +123,17 @@ class LeaveGroupsOut:
     --------
     >>> from types import SimpleNamespace as R
     >>> X = [R(receiver=r, stimulus=s) for r in "abcd" for s in (1, 2)]
-    >>> cv = LeaveGroupsOut("receiver", n_splits=2)
+    >>> cv = RecordingGroupKFold("receiver", n_splits=2)
     >>> [sorted({X[i].receiver for i in test}) for _, test in cv.split(X)]
     [['b', 'd'], ['a', 'c']]
     """
 
     def __init__(self, by="receiver", n_splits=5):
+        # Checked in split, with the protocol's name (GroupKFold checks here).
         self.by = by
         self.n_splits = n_splits
+        self.shuffle = False
+        self.random_state = None
 
     @property
     def name(self):
@@ -148,10 +156,6 @@ class LeaveGroupsOut:
                 f"{self.n_splits!r}"
             )
 
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of folds."""
-        return self.n_splits
-
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` recording indices, one pair per fold.
 
@@ -171,16 +175,28 @@ class LeaveGroupsOut:
                 f"{self.n_splits} distinct {self.by} ids, the data has {n_ids}"
             )
         codes = np.unique(ids.astype(str), return_inverse=True)[1]
-        yield from GroupKFold(self.n_splits).split(
-            np.zeros((len(ids), 1)), groups=codes
-        )
+        yield from super().split(np.zeros((len(ids), 1)), groups=codes)
 
     def __repr__(self):
-        return f"LeaveGroupsOut(by={self.by!r}, n_splits={self.n_splits})"
+        return f"{type(self).__name__}(by={self.by!r}, n_splits={self.n_splits})"
 
 
-class PaperFrameSplit:
+class LeaveGroupsOut(RecordingGroupKFold):
+    """Deprecated name of :class:`RecordingGroupKFold` (kept for old code)."""
+
+
+class PaperFrameSplit(BaseCrossValidator):
     """The authors' split: all frames shuffled, cut into train, valid and test.
+
+    A scikit-learn splitter with one split. :meth:`split` splits the *rows* of
+    ``X``, so as ``cv=`` it is the paper protocol for a 2-D array of frames (one
+    row per frame): it yields the train and test frame indices, and the valid
+    frames are in neither. scikit-learn indexes
+    :class:`~sklearn_impression.DyadicFrames` and lists of recordings by
+    recording, so for those :func:`paper_split` and
+    :func:`~sklearn_impression.model_selection.evaluate_protocol` (which split
+    the frames of every recording with :meth:`frame_masks`) do the job, and
+    :meth:`split` raises a ``TypeError`` saying so.
 
     Parameters
     ----------
@@ -194,6 +210,11 @@ class PaperFrameSplit:
     >>> parts = PaperFrameSplit(random_state=0).frame_masks([50, 50])
     >>> [int(sum(m.sum() for m in part)) for part in parts]
     [80, 10, 10]
+    >>> import numpy as np
+    >>> from sklearn.model_selection import check_cv
+    >>> cv = check_cv(PaperFrameSplit(random_state=0))
+    >>> [(len(train), len(test)) for train, test in cv.split(np.zeros((100, 3)))]
+    [(80, 10)]
     """
 
     name = "paper"
@@ -214,6 +235,32 @@ class PaperFrameSplit:
     def get_n_splits(self, X=None, y=None, groups=None):
         """One train/valid/test split."""
         return 1
+
+    def split(self, X, y=None, groups=None):
+        """Yield the one ``(train, test)`` pair of row indices of a frame array.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_frames, n_features)
+            Frames, one per row (of one or several recordings).
+        y, groups : ignored
+
+        Yields
+        ------
+        train, test : ndarray of int
+            Sorted row indices; the valid rows (``valid_size``) are in neither.
+        """
+        if isinstance(X, DyadicFrames) or (
+                isinstance(X, (list, tuple)) and X and hasattr(X[0], "n_frames")):
+            raise TypeError(
+                "PaperFrameSplit.split splits the rows of a frame array; "
+                "scikit-learn indexes DyadicFrames and recordings by recording. "
+                "Use paper_split(frames, targets) or evaluate_protocol(..., "
+                "protocol='paper') for them"
+            )
+        n_frames = X.shape[0] if hasattr(X, "shape") else len(X)
+        train, _, test = self.frame_masks([n_frames])
+        yield np.flatnonzero(train[0]), np.flatnonzero(test[0])
 
     def frame_masks(self, frame_counts):
         """Boolean masks of the train, valid and test frames of every recording.
@@ -257,26 +304,6 @@ class PaperFrameSplit:
     def __repr__(self):
         return (f"PaperFrameSplit(test_size={self.test_size}, "
                 f"valid_size={self.valid_size}, random_state={self.random_state})")
-
-
-def check_targets(X, y):
-    """Check that ``y`` has one ``(n_frames_i, k)`` array per recording of ``X``."""
-    if len(y) != len(X):
-        raise ValueError(f"{len(y)} target arrays for {len(X)} recordings")
-    counts = X.frame_counts if isinstance(X, DyadicFrames) else [
-        getattr(r, "n_frames", None) for r in X]
-    out = []
-    for i, (target, n) in enumerate(zip(y, counts, strict=True)):
-        target = np.asarray(target, dtype=np.float64)
-        if target.ndim == 1:
-            target = target[:, np.newaxis]
-        if n is not None and target.shape[0] != n:
-            name = X[i].name if hasattr(X[i], "name") else f"recording {i}"
-            raise ValueError(
-                f"{name}: targets have {target.shape[0]} frames, the recording {n}"
-            )
-        out.append(target)
-    return out
 
 
 def paper_split(frames, targets, *, test_size=0.1, valid_size=0.1,
@@ -336,7 +363,7 @@ def get_protocol(name, n_splits=5, *, test_size=0.1, valid_size=0.1,
     Parameters
     ----------
     name : {"paper", "receivers", "stimuli", "receivers+enrol"} or protocol object
-        A protocol object (:class:`PaperFrameSplit`, :class:`LeaveGroupsOut`,
+        A protocol object (:class:`PaperFrameSplit`, :class:`RecordingGroupKFold`,
         :class:`~sklearn_impression.model_selection.EnrolmentSplit`) is returned
         unchanged.
     n_splits : int, default=5
@@ -350,24 +377,24 @@ def get_protocol(name, n_splits=5, *, test_size=0.1, valid_size=0.1,
 
     Returns
     -------
-    PaperFrameSplit, LeaveGroupsOut or EnrolmentSplit
+    PaperFrameSplit, RecordingGroupKFold or EnrolmentSplit
 
     Examples
     --------
     >>> get_protocol("receivers", n_splits=4)
-    LeaveGroupsOut(by='receiver', n_splits=4)
+    RecordingGroupKFold(by='receiver', n_splits=4)
     >>> get_protocol("paper", random_state=1).description.split(":")[0]
     'paper frame split'
     """
-    if isinstance(name, (PaperFrameSplit, LeaveGroupsOut)):
+    if isinstance(name, (PaperFrameSplit, RecordingGroupKFold)):
         return name
     if name == "paper":
         return PaperFrameSplit(test_size=test_size, valid_size=valid_size,
                                random_state=random_state)
     if name == "receivers":
-        return LeaveGroupsOut("receiver", n_splits)
+        return RecordingGroupKFold("receiver", n_splits)
     if name == "stimuli":
-        return LeaveGroupsOut("stimulus", n_splits)
+        return RecordingGroupKFold("stimulus", n_splits)
     if name == "receivers+enrol":
         from ._enrolment import EnrolmentSplit
 

@@ -8,6 +8,7 @@ frames of one recording, stored as an ``(U, window)`` frame-index table.
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,6 +81,7 @@ def average_windows(y_windows, index, mask, n_frames):
     return sums / np.maximum(counts, 1)[:, None]
 
 
+@dataclass(eq=False)
 class FrameDataset(torch.utils.data.Dataset):
     """Frames of many recordings as flat tensors; batches are gathers.
 
@@ -106,15 +108,13 @@ class FrameDataset(torch.utils.data.Dataset):
     tensors.
     """
 
-    def __init__(self, emitter, receiver, emitter_row, y=None, windows=None,
-                 window_mask=None, listener=None):
-        self.emitter = emitter
-        self.receiver = receiver
-        self.emitter_row = emitter_row
-        self.y = y
-        self.windows = windows
-        self.window_mask = window_mask
-        self.listener = listener
+    emitter: torch.Tensor
+    receiver: torch.Tensor
+    emitter_row: torch.Tensor
+    y: torch.Tensor = None
+    windows: torch.Tensor = None
+    window_mask: torch.Tensor = None
+    listener: torch.Tensor = None
 
     def __len__(self):
         if self.windows is None:
@@ -170,9 +170,14 @@ class BatchIterator:
         Seed of that generator (``None`` draws one from torch's global generator).
         Without ``shuffle`` there is no generator, so iterating in order (as
         ``predict`` does) leaves torch's global random state alone.
+    skip_epochs : int, default=0
+        Permutations drawn and discarded at the start: a fit resumed from a
+        checkpoint after ``skip_epochs`` epochs shuffles its next epochs exactly
+        as the uninterrupted fit would.
     """
 
-    def __init__(self, dataset, batch_size=1024, shuffle=False, seed=None):
+    def __init__(self, dataset, batch_size=1024, shuffle=False, seed=None,
+                 skip_epochs=0):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -181,6 +186,8 @@ class BatchIterator:
             if seed is None:
                 seed = int(torch.randint(0, 2**62, (1,)).item())
             self.generator = torch.Generator().manual_seed(int(seed))
+            for _ in range(int(skip_epochs)):
+                torch.randperm(len(dataset), generator=self.generator)
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

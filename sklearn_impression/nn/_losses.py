@@ -5,6 +5,7 @@ Every function takes ``(batch, time, ...)`` tensors and an optional boolean
 contribute. Losses are computed in float32 whatever the autocast dtype of the inputs.
 """
 
+from .._concordance import ccc_columns
 from .._torch import import_torch
 
 torch = import_torch()
@@ -14,8 +15,9 @@ __all__ = ["ccc_per_output", "kd_loss", "se_loss", "task_loss"]
 
 
 def _valid(tensor, mask):
-    """Flatten ``(batch, time, d)`` to ``(n_valid, d)`` float32 vectors."""
-    tensor = tensor.float()
+    """Flatten ``(batch, time, d)`` to ``(n_valid, d)`` vectors, at least float32."""
+    if tensor.dtype != torch.float64:
+        tensor = tensor.float()
     if mask is None:
         return tensor.reshape(-1, tensor.shape[-1])
     return tensor[mask]
@@ -24,8 +26,11 @@ def _valid(tensor, mask):
 def ccc_per_output(y_pred, y_true):
     """Concordance correlation coefficient of each column of ``(n, k)`` tensors.
 
-    Population (biased) moments, as in Lin (1989); a column whose both variances and
-    mean difference are zero gets 0.
+    The package's one CCC definition (shared with the metric), so
+    the ``task_loss="ccc"`` loss, the ``valid_ccc`` history and
+    :func:`~sklearn_impression.metrics.ccc_score` agree: population moments, as in
+    Lin (1989), safe for huge values; two columns that are the same constant get
+    1.0, a constant facing anything else 0.0. Differentiable.
 
     Examples
     --------
@@ -33,14 +38,10 @@ def ccc_per_output(y_pred, y_true):
     >>> y = torch.tensor([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
     >>> ccc_per_output(y, y)
     tensor([1., 1.])
+    >>> ccc_per_output(torch.zeros(3, 1), torch.zeros(3, 1))
+    tensor([1.])
     """
-    mean_p, mean_t = y_pred.mean(0), y_true.mean(0)
-    var_p = y_pred.var(0, unbiased=False)
-    var_t = y_true.var(0, unbiased=False)
-    cov = ((y_pred - mean_p) * (y_true - mean_t)).mean(0)
-    denom = var_p + var_t + (mean_p - mean_t) ** 2
-    safe = torch.where(denom > 0, denom, torch.ones_like(denom))
-    return torch.where(denom > 0, 2 * cov / safe, torch.zeros_like(denom))
+    return ccc_columns(y_true, y_pred)
 
 
 def task_loss(y_pred, y_true, mask=None, kind="mse"):

@@ -16,6 +16,13 @@ __all__ = ["CrossDomainModule", "REPRESENTATIONS"]
 REPRESENTATIONS = ("emitter", "receiver", "emitter_to_receiver", "receiver_to_emitter")
 
 
+def _cpu_autocast_enabled():
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4 has no device argument
+        return torch.is_autocast_cpu_enabled()
+
+
 class CrossDomainModule(nn.Module):
     """Cross-domain attention network over emitter and receiver frames.
 
@@ -129,6 +136,17 @@ class CrossDomainModule(nn.Module):
             nn.Linear(fc_size, n_outputs),
         )
 
+    @staticmethod
+    def _run_lstm(lstm, x):
+        # Under CPU autocast a bfloat16 LSTM needs oneDNN's AVX-512-BF16/AMX kernels
+        # and dies on AVX2-only CPUs; where it runs it was no faster than float32
+        # (docs/performance.rst). So on CPU the LSTMs always run in float32, and
+        # autocast resumes for the attention and the head.
+        if x.device.type == "cpu" and _cpu_autocast_enabled():
+            with torch.autocast("cpu", enabled=False):
+                return lstm(x.float())[0]
+        return lstm(x)[0]
+
     def _attend(self, attention, query, value, key_padding_mask):
         if self.single_step_shortcut and value.shape[1] == 1:
             width = attention.embed_dim
@@ -164,8 +182,8 @@ class CrossDomainModule(nn.Module):
 
     def encode(self, emitter, receiver):
         """The two LSTM encodings ``(z_e, z_r)``, before listener and attention."""
-        z_e, _ = self.emitter_lstm(emitter)
-        z_r, _ = self.receiver_lstm(receiver)
+        z_e = self._run_lstm(self.emitter_lstm, emitter)
+        z_r = self._run_lstm(self.receiver_lstm, receiver)
         return z_e, z_r
 
     @staticmethod

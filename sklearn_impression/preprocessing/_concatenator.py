@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._frames import DyadicFrames
-from .._recording import DOMAINS, _at_label_rate
+from .._recording import DOMAINS, at_label_rate
 from ._resampler import _check_float32_range, _fit_recordings, _fitted_recordings
 
 __all__ = ["ModalityConcatenator"]
@@ -269,7 +269,7 @@ def _preview(names, limit=4):
 
 
 def _check_label_rate(rec, name, stream):
-    if not _at_label_rate(stream, rec):
+    if not at_label_rate(stream, rec):
         raise ValueError(
             f"{rec.name}, modality {name!r}: {stream.n_samples} samples at "
             f"{stream.rate:g} Hz, but the recording has {rec.n_frames} label frames "

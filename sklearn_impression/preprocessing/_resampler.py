@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._recording import Recording, Stream, _at_label_rate
+from .._recording import Recording, Stream, at_label_rate
 
 __all__ = ["Resampler"]
 
@@ -431,7 +431,7 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _resample_stream(self, rec, name, stream, resample):
         x, filled = _finite_values(rec, name, stream, self.nan_policy)
-        if _at_label_rate(stream, rec):
+        if at_label_rate(stream, rec):
             if not filled:
                 return stream  # finite and aligned already: nothing to do
             y = x

@@ -1,0 +1,198 @@
+"""Standardisation and validation splits of flat :class:`~._flat.Frames` (no torch).
+
+One rule for constant columns everywhere in the package (the regressor, the ridge
+and LSTM baselines): the statistics are scikit-learn's
+:class:`~sklearn.preprocessing.StandardScaler` ones (population variance, weighted
+by ``sample_weight`` where rows count several times), and a column whose variance
+is zero up to floating-point rounding gets scale 1, as ``StandardScaler`` does. A
+mean or variance that overflows float64 is an error naming the column, never a
+silent scale of 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+__all__ = ["Standardizer", "column_scaler", "split_validation"]
+
+#: Rows per ``partial_fit`` call: no full-size float64 copy of millions of frames.
+_CHUNK = 65536
+
+
+def column_scaler(values, weights=None, what="feature"):
+    """A :class:`~sklearn.preprocessing.StandardScaler` fitted on ``values``.
+
+    Fitted chunk by chunk with ``partial_fit`` (``weights`` as ``sample_weight``).
+
+    Raises
+    ------
+    ValueError
+        When the mean or variance of a column overflows float64; names ``what``
+        and the column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaler = column_scaler(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    >>> scaler.mean_, scaler.scale_
+    (array([1., 5.]), array([1., 1.]))
+    >>> column_scaler(np.array([[1e300], [-1e300]]), what="target")
+    Traceback (most recent call last):
+    ...
+    ValueError: targets (column 0) are too large to standardise in float64 (the mean \
+or variance overflows); rescale them before fitting
+    """
+    scaler = StandardScaler()
+    # Overflow is checked below, with a message naming the column.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, max(values.shape[0], 1), _CHUNK):
+            part = values[start:start + _CHUNK]
+            weight = None if weights is None else weights[start:start + _CHUNK]
+            scaler.partial_fit(part, sample_weight=weight)
+    bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
+    if bad.any():
+        raise ValueError(
+            f"{what}s (column {int(np.flatnonzero(bad)[0])}) are too large to "
+            "standardise in float64 (the mean or variance overflows); rescale them "
+            "before fitting"
+        )
+    return scaler
+
+
+def _mean_scale(values, weights=None, what="feature"):
+    if values.shape[1] == 0:  # a domain without columns (the baselines' arrays)
+        return np.zeros(0), np.ones(0)
+    scaler = column_scaler(values, weights, what)
+    return scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+
+
+@dataclass
+class Standardizer:
+    """Feature and target means and scales (constant columns get scale 1).
+
+    Fitted by :meth:`fit` on :class:`~._flat.Frames`; the emitter rows are weighted
+    by how many frames use them, so the statistics are those of the materialised
+    frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_impression._flat import Frames
+    >>> frames = Frames(np.array([[0.0], [4.0]], np.float32),
+    ...                 np.array([[1.0], [1.0], [3.0]], np.float32),
+    ...                 np.array([0, 0, 1]), np.array([3]), np.zeros((3, 1)))
+    >>> scaler = Standardizer.fit(frames)
+    >>> scaler.emitter_mean.round(6), scaler.receiver_scale.round(6)
+    (array([1.333333]), array([0.942809]))
+    >>> float(scaler.target_scale[0])  # a constant column
+    1.0
+    """
+
+    emitter_mean: np.ndarray
+    emitter_scale: np.ndarray
+    receiver_mean: np.ndarray
+    receiver_scale: np.ndarray
+    target_mean: np.ndarray
+    target_scale: np.ndarray
+
+    @classmethod
+    def fit(cls, frames, enabled=True):
+        """Statistics over the frames (emitter rows weighted by their use).
+
+        Without targets (``frames.y is None``) the target statistics are empty.
+        """
+        n_e, n_r = frames.emitter.shape[1], frames.receiver.shape[1]
+        k = 0 if frames.y is None else frames.y.shape[1]
+        if not enabled:
+            return cls(np.zeros(n_e), np.ones(n_e), np.zeros(n_r), np.ones(n_r),
+                       np.zeros(k), np.ones(k))
+        uses = np.bincount(frames.emitter_row, minlength=frames.emitter.shape[0])
+        used = uses > 0
+        e_mean, e_scale = _mean_scale(frames.emitter[used], uses[used].astype(float),
+                                      "emitter feature")
+        r_mean, r_scale = _mean_scale(frames.receiver, what="receiver feature")
+        t_mean, t_scale = (np.zeros(0), np.ones(0)) if frames.y is None else \
+            _mean_scale(frames.y, what="target")
+        return cls(e_mean, e_scale, r_mean, r_scale, t_mean, t_scale)
+
+    def transform(self, frames):
+        """Standardise the features and targets of ``frames`` in place (float32).
+
+        The arrays of ``frames`` must be owned by the caller (the flattening
+        functions of :mod:`sklearn_impression._flat` always return fresh arrays).
+        """
+        def scaled(values, mean, scale):
+            values -= mean.astype(values.dtype)
+            values /= scale.astype(values.dtype)
+            return values
+        y = None
+        if frames.y is not None:
+            y = scaled(frames.y.astype(np.float32), self.target_mean,
+                       self.target_scale)
+        return replace(
+            frames,
+            emitter=scaled(frames.emitter, self.emitter_mean, self.emitter_scale),
+            receiver=scaled(frames.receiver, self.receiver_mean, self.receiver_scale),
+            y=y,
+        )
+
+    def inverse_targets(self, y):
+        """Targets in the original units, float64."""
+        return np.asarray(y, dtype=np.float64) * self.target_scale + self.target_mean
+
+    # -- persistence (see sklearn_impression._persistence) --------------------------
+    def _get_model_state(self):
+        """The arrays to save, by field name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def _from_model_state(cls, state, where="Standardizer"):
+        """Rebuild from :meth:`_get_model_state`; a ValueError names ``where``."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(state, dict) or set(state) != names:
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"model file: {where} has fields {got}, expected "
+                             f"{sorted(names)}")
+        return cls(**{k: np.asarray(v, dtype=np.float64) for k, v in state.items()})
+
+
+def split_validation(frames, fraction, window, rng):
+    """Split off validation frames: whole recordings when possible, else frames.
+
+    With ``r`` recordings, ``round(fraction * r)`` whole recordings (at least one,
+    leaving at least one for training) go to validation when that count is >= 1.
+    Otherwise ``round(fraction * n_frames)`` frames do: random frames with
+    ``window == 1``, the last frames of each recording with ``window > 1`` (so
+    validation windows are contiguous). Returns ``(train, valid)``; ``valid`` is
+    ``None`` when nothing can be held out. Both keep the recording grouping and
+    the receiver and stimulus ids of their recordings.
+    """
+    if not fraction:
+        return frames, None
+    lengths = frames.lengths
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    n_rec = lengths.size
+    n_valid_rec = int(np.floor(fraction * n_rec + 0.5))
+    if 1 <= n_valid_rec < n_rec:
+        chosen = np.zeros(n_rec, dtype=bool)
+        chosen[rng.choice(n_rec, n_valid_rec, replace=False)] = True
+        valid = np.repeat(chosen, lengths)
+    else:
+        n_valid = int(np.floor(fraction * frames.n_frames + 0.5))
+        if n_valid < 1 or n_valid >= frames.n_frames:
+            return frames, None
+        valid = np.zeros(frames.n_frames, dtype=bool)
+        if window == 1:
+            valid[rng.choice(frames.n_frames, n_valid, replace=False)] = True
+        else:
+            tails = np.floor(fraction * lengths + 0.5).astype(np.int64)
+            tails = np.clip(tails, 0, np.maximum(lengths - 1, 0))
+            for o, n, t in zip(offsets, lengths, tails, strict=True):
+                valid[o + n - t:o + n] = True
+            if not valid.any():
+                return frames, None
+    return (frames.take_frames(np.flatnonzero(~valid)),
+            frames.take_frames(np.flatnonzero(valid)))
