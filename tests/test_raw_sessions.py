@@ -176,7 +176,7 @@ def test_cli_train_and_predict_from_raw_files(raw_root, tmp_path, capsys):
     report = json.loads((model_dir / "train.json").read_text())
     assert report["data_name"] == f"raw sessions ({raw_root})"
     out = tmp_path / "traces"
-    assert main(["predict", "--model", str(model_dir / "model.joblib"), "--data",
+    assert main(["predict", "--model", str(model_dir / "model.safetensors"), "--data",
                  str(raw_root), "--out", str(out)]) == 0
     files = sorted(p.name for p in out.glob("*.csv"))
     assert files == [f"receiver-{r}_stimulus-{s}.csv" for r in ("p01", "p02")

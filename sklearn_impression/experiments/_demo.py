@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -80,18 +81,28 @@ class _OneFold(RecordingGroupKFold):
 
 
 def _job(model, frames, targets, protocol, *, seed, data_name, keep, threads):
-    """One ``evaluate_protocol`` call, with ``threads`` torch threads."""
+    """One ``evaluate_protocol`` call, with ``threads`` torch and BLAS threads.
+
+    Limiting BLAS too (loky's workers start with one BLAS thread, the main
+    process with all cores) keeps ridge's sums in the same order in a worker and
+    in this process, so the table does not depend on ``n_jobs``.
+    """
+    from threadpoolctl import threadpool_limits
+
     previous = None
+    blas = nullcontext()
     if threads is not None:
         import torch
 
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
+        blas = threadpool_limits(limits=threads)
     try:
-        return evaluate_protocol(model, frames, targets, protocol,
-                                 n_splits=getattr(protocol, "n_splits", 5),
-                                 random_state=seed, data_name=data_name,
-                                 return_estimators=keep)
+        with blas:
+            return evaluate_protocol(model, frames, targets, protocol,
+                                     n_splits=getattr(protocol, "n_splits", 5),
+                                     random_state=seed, data_name=data_name,
+                                     return_estimators=keep)
     finally:
         if previous is not None:
             torch.set_num_threads(previous)
