@@ -14,6 +14,7 @@ Importing this package does not import torch; the torch-backed objects
 from importlib import import_module
 
 from ._cluster import dask_backend, scatter_inputs
+from ._enrolment import UnknownReceiverWarning
 from ._frames import DyadicFrames
 from ._persistence import load_model, save_model
 from ._recording import Recording, Stream
@@ -29,6 +30,7 @@ __all__ = [
     "Recording",
     "Resampler",
     "Stream",
+    "UnknownReceiverWarning",
     "__version__",
     "ccc_score",
     "ccc_scorer",

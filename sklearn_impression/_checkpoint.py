@@ -61,7 +61,7 @@ def fit_fingerprint(estimator, datasets):
             shapes.append(None)
             continue
         part = []
-        for name in ("emitter", "receiver", "emitter_row", "y", "windows"):
+        for name in ("emitter", "receiver", "emitter_row", "y", "windows", "listener"):
             tensor = getattr(dataset, name)
             if tensor is None:
                 part.append(None)

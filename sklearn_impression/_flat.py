@@ -36,7 +36,10 @@ class Frames:
 
     ``lengths`` are the frame counts of consecutive recordings (one entry for a 2-D
     array), ``y`` the ``(N, k)`` targets or ``None``; ``receivers`` and ``stimuli``
-    hold one id per recording (``None`` entries when unknown).
+    hold one id per recording (``None`` entries when unknown); ``listener`` is the
+    ``(N,)`` int64 listener-table row of every frame (listener adaptation and
+    enrolled receivers of :class:`~sklearn_impression.CrossDomainRegressor`; 0 is
+    the population) or ``None``.
 
     Examples
     --------
@@ -60,6 +63,7 @@ class Frames:
     y: np.ndarray = None
     receivers: tuple = None
     stimuli: tuple = None
+    listener: np.ndarray = None
 
     def __post_init__(self):
         n = len(self.lengths)
@@ -96,7 +100,9 @@ class Frames:
                        lengths=lengths[kept].astype(np.int64),
                        y=None if self.y is None else self.y[keep],
                        receivers=tuple(self.receivers[i] for i in kept),
-                       stimuli=tuple(self.stimuli[i] for i in kept))
+                       stimuli=tuple(self.stimuli[i] for i in kept),
+                       listener=None if self.listener is None
+                       else self.listener[keep])
 
 
 def recording_name(X, i):

@@ -1,6 +1,8 @@
-"""Evaluation protocols: paper frame split, leave-receivers-out, leave-stimuli-out."""
+"""Evaluation protocols: paper frame split, leave-receivers-out (with or without
+enrolment), leave-stimuli-out."""
 
 from ._describe import describe_data
+from ._enrolment import EnrolmentSplit, adapt_pipeline, enrolment_masks, head_seconds
 from ._evaluate import ProtocolResult, evaluate_protocol
 from ._protocols import (
     PROTOCOLS,
@@ -14,14 +16,18 @@ from ._scores import ccc_by_dimension, ccc_by_receiver
 
 __all__ = [
     "PROTOCOLS",
+    "EnrolmentSplit",
     "LeaveGroupsOut",
     "PaperFrameSplit",
     "ProtocolResult",
     "RecordingGroupKFold",
+    "adapt_pipeline",
     "ccc_by_dimension",
     "ccc_by_receiver",
     "describe_data",
+    "enrolment_masks",
     "evaluate_protocol",
     "get_protocol",
+    "head_seconds",
     "paper_split",
 ]

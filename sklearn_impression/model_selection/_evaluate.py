@@ -15,6 +15,7 @@ from .._frames import DyadicFrames
 from .._results import ResultMixin
 from ..metrics import ccc_score
 from ._describe import _ids, describe_data
+from ._enrolment import EnrolmentSplit, apply_offsets, enrol, enrolment_masks
 from ._protocols import (
     PaperFrameSplit,
     RecordingGroupKFold,
@@ -89,7 +90,7 @@ class ProtocolResult(ResultMixin):
     Attributes
     ----------
     protocol : str
-        ``"paper"``, ``"receivers"`` or ``"stimuli"``.
+        ``"paper"``, ``"receivers"``, ``"stimuli"`` or ``"receivers+enrol"``.
     protocol_description : str
     estimator : str
         Class name of the (final) estimator.
@@ -110,7 +111,9 @@ class ProtocolResult(ResultMixin):
         Receiver id to ``{dimension: CCC, "n_frames": int}`` over that receiver's
         test frames.
     folds : list of dict
-        Per fold: recordings and frames in train and test, fit and predict seconds.
+        Per fold: recordings and frames in train and test, fit and predict seconds;
+        for ``"receivers+enrol"`` also ``n_enrol_frames`` and ``enrol_time``
+        (``n_test_frames`` then counts the scored frames only).
     wall_time : float
         Seconds for the whole evaluation.
     predictions : list of ndarray or None
@@ -118,7 +121,8 @@ class ProtocolResult(ResultMixin):
         never tested).
     frame_indices : list of ndarray or None
         Per recording, which frames ``predictions`` covers (``None`` = all of them,
-        the grouped protocols; the test frames for the paper protocol).
+        the grouped protocols; the test frames for the paper protocol; the frames
+        after the enrolment seconds for ``"receivers+enrol"``).
     estimators : list or None
         The fitted estimators, one per fold, when ``return_estimators=True``.
     """
@@ -197,8 +201,8 @@ def _log(verbose, message):
 
 def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
                       random_state=0, test_size=0.1, valid_size=0.1,
-                      data_name=None, target_names=None, return_estimators=False,
-                      verbose=0):
+                      enrol_seconds=60.0, data_name=None, target_names=None,
+                      return_estimators=False, verbose=0):
     """Fit and score an estimator under a named protocol.
 
     Parameters
@@ -215,8 +219,15 @@ def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
         once, then the frames are split.
     X : sequence of Recording or DyadicFrames
     y : sequence of ndarray of shape (n_frames_i, n_outputs)
-    protocol : {"paper", "receivers", "stimuli"} or protocol object, \
-default="receivers"
+    protocol : {"paper", "receivers", "stimuli", "receivers+enrol"} or protocol \
+object, default="receivers"
+        With ``"receivers+enrol"`` the first ``enrol_seconds`` of each test
+        receiver's recordings are cut (:func:`head_seconds`) and passed to the
+        fitted model's ``adapt`` (through the Pipeline's earlier steps for a
+        Pipeline); a model without ``adapt`` gets the mean error over those
+        seconds added to its predictions per receiver (offset calibration).
+        Those frames are then left out of every score (``frame_indices`` says
+        which frames were scored).
     n_splits : int, default=5
         Folds of the grouped protocols.
     random_state : int or None, default=0
@@ -224,6 +235,8 @@ default="receivers"
         estimator's own seed is its ``random_state`` parameter.
     test_size, valid_size : float, default=0.1
         Paper protocol fractions.
+    enrol_seconds : float, default=60
+        Enrolment seconds per test receiver of ``"receivers+enrol"``.
     data_name : str, default=None
         Name stated in the result.
     target_names : sequence of str, default=None
@@ -255,7 +268,8 @@ default="receivers"
     """
     start = time.perf_counter()
     proto = get_protocol(protocol, n_splits, test_size=test_size,
-                         valid_size=valid_size, random_state=random_state)
+                         valid_size=valid_size, random_state=random_state,
+                         enrol_seconds=enrol_seconds)
     y = check_targets(X, y)
     n_outputs = y[0].shape[1] if y else 0
     target_names = _target_names(target_names, n_outputs)
@@ -296,6 +310,7 @@ default="receivers"
              + ", ".join(f"{k} {v:.3f}" for k, v in fold_ccc[-1].items()))
     elif isinstance(proto, RecordingGroupKFold):
         splits = list(proto.split(X))
+        enrolling = isinstance(proto, EnrolmentSplit)
         for k, (train, test) in enumerate(splits):
             t0 = time.perf_counter()
             model = clone(estimator).fit(_take(X, train), [y[i] for i in train])
@@ -303,16 +318,31 @@ default="receivers"
             t0 = time.perf_counter()
             Xte = _take(X, test)
             counts = [y[i].shape[0] for i in test]
+            scored = [None] * len(test)
+            enrol_info = {}
+            if enrolling:
+                scored, enrol_info = _enrol_fold(model, Xte, [y[i] for i in test],
+                                                 proto.enrol_seconds)
+                offsets = enrol_info.pop("offsets")
             pred = _as_2d_list(model.predict(Xte), counts, n_outputs)
+            if enrolling:
+                pred = apply_offsets(offsets, _ids(Xte, "receiver"), pred)
             predict_time = time.perf_counter() - t0
-            for i, p in zip(test, pred, strict=True):
-                predictions[i] = p
-            fold_ccc.append(ccc_by_dimension([y[i] for i in test], pred, target_names))
-            folds.append({
+            kept = [j for j, idx in enumerate(scored) if idx is None or idx.size]
+            for j in kept:
+                i = test[j]
+                predictions[i] = _target_part(pred[j], scored[j])
+                frame_indices[i] = scored[j]
+            fold_ccc.append(ccc_by_dimension(
+                [_target_part(y[test[j]], scored[j]) for j in kept],
+                [predictions[test[j]] for j in kept], target_names))
+            folds.append({**enrol_info,
                 "n_train_recordings": len(train),
                 "n_train_frames": int(sum(y[i].shape[0] for i in train)),
                 "n_test_recordings": len(test),
-                "n_test_frames": int(sum(counts)),
+                "n_test_frames": int(sum(
+                    counts[j] if scored[j] is None else scored[j].size
+                    for j in range(len(test)))),
                 "fit_time": round(fit_time, 3),
                 "predict_time": round(predict_time, 3),
             })
@@ -349,6 +379,25 @@ default="receivers"
         frame_indices=frame_indices,
         estimators=estimators if return_estimators else None,
     )
+
+
+def _enrol_fold(model, X_test, y_test, seconds):
+    """Enrol ``model`` on the test receivers' first ``seconds``.
+
+    Only the enrolment frames' targets are passed on. Returns the scored frame
+    indices per test recording and a dict with the offsets (``None`` when the
+    model enrolled itself), the enrolment frame count and seconds.
+    """
+    from ._enrolment import head_seconds
+
+    masks = enrolment_masks(X_test, seconds)
+    X_head, y_head = head_seconds(X_test, y_test, seconds)
+    t0 = time.perf_counter()
+    offsets = enrol(model, X_head, y_head)
+    info = {"offsets": offsets,
+            "n_enrol_frames": int(sum(m.sum() for m in masks)),
+            "enrol_time": round(time.perf_counter() - t0, 3)}
+    return [np.flatnonzero(~m) for m in masks], info
 
 
 def _target_part(target, indices):

@@ -1,6 +1,6 @@
 """Evaluation protocols: the paper's frame split and the leak-free grouped splits.
 
-Three named protocols (``docs/user_guide/protocols.rst``):
+Four named protocols (``docs/user_guide/protocols.rst``):
 
 ``"paper"``
     The authors' protocol: all frames of all recordings are pooled, shuffled with a
@@ -15,6 +15,12 @@ Three named protocols (``docs/user_guide/protocols.rst``):
 ``"stimuli"``
     Leave-stimuli-out: GroupKFold with the stimulus id as the group. No emitter
     video is in training and test.
+
+``"receivers+enrol"``
+    Leave-receivers-out where the first ``enrol_seconds`` (default 60) of each
+    test receiver's data are given to the fitted model for enrolment and are not
+    scored (:class:`~sklearn_impression.model_selection.EnrolmentSplit`): a
+    stranger who annotated briefly.
 
 Two further differences from the authors' released evaluation code:
 the authors z-scored each split with its own mean and standard deviation (the test
@@ -44,7 +50,7 @@ __all__ = [
 ]
 
 #: Names accepted by :func:`get_protocol`.
-PROTOCOLS = ("paper", "receivers", "stimuli")
+PROTOCOLS = ("paper", "receivers", "stimuli", "receivers+enrol")
 
 _DESCRIPTIONS = {
     "paper": (
@@ -351,24 +357,27 @@ def _select(frames, targets, masks):
 
 
 def get_protocol(name, n_splits=5, *, test_size=0.1, valid_size=0.1,
-                 random_state=None):
+                 random_state=None, enrol_seconds=60.0):
     """Return a protocol object by name.
 
     Parameters
     ----------
-    name : {"paper", "receivers", "stimuli"} or protocol object
-        A protocol object (:class:`PaperFrameSplit`, :class:`RecordingGroupKFold`)
-        is returned unchanged.
+    name : {"paper", "receivers", "stimuli", "receivers+enrol"} or protocol object
+        A protocol object (:class:`PaperFrameSplit`, :class:`RecordingGroupKFold`,
+        :class:`~sklearn_impression.model_selection.EnrolmentSplit`) is returned
+        unchanged.
     n_splits : int, default=5
         Folds of the grouped protocols.
     test_size, valid_size : float, default=0.1
         Fractions of the paper protocol.
     random_state : int or None, default=None
         Seed of the paper protocol's shuffle.
+    enrol_seconds : float, default=60
+        Enrolment seconds per test receiver of ``"receivers+enrol"``.
 
     Returns
     -------
-    PaperFrameSplit or RecordingGroupKFold
+    PaperFrameSplit, RecordingGroupKFold or EnrolmentSplit
 
     Examples
     --------
@@ -386,4 +395,8 @@ def get_protocol(name, n_splits=5, *, test_size=0.1, valid_size=0.1,
         return RecordingGroupKFold("receiver", n_splits)
     if name == "stimuli":
         return RecordingGroupKFold("stimulus", n_splits)
+    if name == "receivers+enrol":
+        from ._enrolment import EnrolmentSplit
+
+        return EnrolmentSplit(n_splits, enrol_seconds)
     raise ValueError(f"unknown protocol {name!r}; choose one of {PROTOCOLS}")

@@ -98,10 +98,14 @@ class FrameDataset(torch.utils.data.Dataset):
         frame (``window=1``).
     window_mask : bool tensor of shape (U, window), default=None
         ``False`` on padded positions; ``None`` when nothing is padded.
+    listener : int64 tensor of shape (N,), default=None
+        Listener-table row of every frame (listener adaptation); batches then
+        carry ``X["listener"]`` of shape ``(B, T)``.
 
     A batch is ``(X, y)`` with ``X = {"emitter": (B, T, n_e), "receiver":
-    (B, T, n_r)[, "mask": (B, T)]}`` and ``y`` of shape ``(B, T, n_outputs)`` (or
-    ``None`` without targets), on the device of the tensors.
+    (B, T, n_r)[, "mask": (B, T)][, "listener": (B, T)]}`` and ``y`` of shape
+    ``(B, T, n_outputs)`` (or ``None`` without targets), on the device of the
+    tensors.
     """
 
     emitter: torch.Tensor
@@ -110,6 +114,7 @@ class FrameDataset(torch.utils.data.Dataset):
     y: torch.Tensor = None
     windows: torch.Tensor = None
     window_mask: torch.Tensor = None
+    listener: torch.Tensor = None
 
     def __len__(self):
         if self.windows is None:
@@ -128,12 +133,16 @@ class FrameDataset(torch.utils.data.Dataset):
             x = {"emitter": self.emitter[rows].unsqueeze(1),
                  "receiver": self.receiver[frames].unsqueeze(1)}
             y = None if self.y is None else self.y[frames].unsqueeze(1)
+            if self.listener is not None:
+                x["listener"] = self.listener[frames].unsqueeze(1)
             return x, y
         frames = self.windows[units]
         x = {"emitter": self.emitter[self.emitter_row[frames]],
              "receiver": self.receiver[frames]}
         if self.window_mask is not None:
             x["mask"] = self.window_mask[units]
+        if self.listener is not None:
+            x["listener"] = self.listener[frames]
         y = None if self.y is None else self.y[frames]
         return x, y
 

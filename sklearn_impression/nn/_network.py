@@ -73,6 +73,16 @@ class CrossDomainModule(nn.Module):
         attention is exactly ``out_proj(v_proj(value))``. The shortcut computes that
         directly (same parameters, outputs and gradients; the query/key projections
         get zero gradient either way) and is about three times faster on CPU.
+    n_listeners : int, default=0
+        Listener adaptation (Li, Bell & Lai, ICASSP 2023): with ``n_listeners > 0``
+        an ``Embedding(n_listeners + 1, 2 * hidden_size)`` (``listener``, zero
+        initialised) holds one learned vector per receiver, row 0 being the
+        population vector; it enters after the receiver LSTM and before attention,
+        ``x_r = (LSTM(r) + v_listener) / 2``. 0 leaves the network receiver-blind.
+    listener_dropout : float, default=0.2
+        In training, the probability that a unit (frame or window) uses the
+        population row instead of its receiver's, so that row is trained for
+        receivers the model has not seen.
 
     Examples
     --------
@@ -86,7 +96,8 @@ class CrossDomainModule(nn.Module):
     def __init__(self, n_emitter_features, n_receiver_features, n_outputs=2, *,
                  hidden_size=64, num_layers=2, lstm_dropout=0.5, num_heads=16,
                  fc_size=16, dropout=0.5, intra=True, inter=True,
-                 shared_attention=True, single_step_shortcut=True):
+                 shared_attention=True, single_step_shortcut=True, n_listeners=0,
+                 listener_dropout=0.2):
         super().__init__()
         width = 2 * hidden_size
         if width % num_heads:
@@ -112,6 +123,11 @@ class CrossDomainModule(nn.Module):
                 name: nn.MultiheadAttention(width, num_heads, batch_first=True)
                 for name in REPRESENTATIONS
             })
+        self.listener_dropout = float(listener_dropout)
+        self.listener = None
+        if n_listeners:
+            self.listener = nn.Embedding(int(n_listeners) + 1, width)
+            nn.init.zeros_(self.listener.weight)
         n_fused = 2 * (int(self.intra) + int(self.inter))
         self.head = nn.Sequential(
             nn.Linear(n_fused * width, fc_size),
@@ -139,7 +155,7 @@ class CrossDomainModule(nn.Module):
             return attention.out_proj(hidden)
         return attention(query, value, value, key_padding_mask=key_padding_mask)[0]
 
-    def forward(self, emitter, receiver, mask=None):
+    def forward(self, emitter, receiver, mask=None, listener=None):
         """Predict every time step; also return the four representations.
 
         Parameters
@@ -149,9 +165,34 @@ class CrossDomainModule(nn.Module):
         mask : bool tensor of shape (batch, time), default=None
             ``True`` for real frames, ``False`` for padding (padded keys are
             ignored by the attention). ``None`` means all frames are real.
+        listener : int64 tensor of shape (batch, time), default=None
+            Row of the listener table per frame (0: population vector); ignored
+            without listener adaptation, all zeros when ``None``.
         """
+        z_e, z_r = self.encode(emitter, receiver)
+        if self.listener is not None:
+            if listener is None:
+                listener = torch.zeros(z_r.shape[:2], dtype=torch.int64,
+                                       device=z_r.device)
+            elif self.training and self.listener_dropout > 0:
+                drop = torch.rand(listener.shape[0], 1, device=listener.device)
+                listener = listener.masked_fill(drop < self.listener_dropout, 0)
+            z_r = self.listen(z_r, self.listener(listener))
+        return self.decode(z_e, z_r, mask)
+
+    def encode(self, emitter, receiver):
+        """The two LSTM encodings ``(z_e, z_r)``, before listener and attention."""
         z_e = self._run_lstm(self.emitter_lstm, emitter)
         z_r = self._run_lstm(self.receiver_lstm, receiver)
+        return z_e, z_r
+
+    @staticmethod
+    def listen(z_r, vectors):
+        """Average the receiver encoding with listener vectors (the authors' way)."""
+        return (z_r + vectors) / 2
+
+    def decode(self, z_e, z_r, mask=None):
+        """Attention and head on encodings: ``(y_pred, representations)``."""
         padding = None if mask is None else ~mask
         if self.shared_attention:
             # The four calls share weights: one call on a 4x batch is faster.

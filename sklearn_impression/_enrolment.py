@@ -1,0 +1,262 @@
+"""Per-receiver parameters of :class:`~sklearn_impression.CrossDomainRegressor`.
+
+Two kinds, both stored per row of one *listener table* (row 0: the population,
+rows ``1..n``: the receivers in ``listener_ids_``):
+
+* the **listener vector** of listener adaptation (a row of the module's
+  ``listener`` embedding), learned in ``fit`` for training receivers and in
+  ``adapt`` for enrolled ones;
+* an **output calibration** ``y = gain * y_net + offset`` per output, in
+  standardised target units (gain 1 and offset 0 unless ``adapt`` fitted them).
+
+``adapt`` fits only these rows of new receivers from a short labelled segment; the
+shared network is never touched. Importing this module does not import torch.
+"""
+
+import warnings
+
+import numpy as np
+
+from ._frames import DyadicFrames
+
+__all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
+
+#: Fewest labelled frames per receiver that :meth:`CrossDomainRegressor.adapt`
+#: accepts (1 s at 25 Hz).
+MIN_ENROLMENT_FRAMES = 25
+
+_CALIBRATIONS = ("none", "offset", "offset+gain")
+#: Most frames per receiver (in evenly spaced frames or windows) used to fit its
+#: vector.
+_MAX_FRAMES = 512
+
+
+class UnknownReceiverWarning(UserWarning):
+    """``predict`` met receivers without per-receiver parameters.
+
+    They get the population parameters: the population listener vector and no
+    output calibration. Filter it with :func:`warnings.filterwarnings` when that is
+    expected (for example under leave-receivers-out without enrolment).
+    """
+
+
+def receiver_ids(X, what):
+    """The receiver id of every recording of ``X``, or a ValueError saying why not."""
+    if not isinstance(X, DyadicFrames):
+        raise ValueError(
+            f"{what} needs receiver ids, and a {type(X).__name__} has none: pass the "
+            "DyadicFrames of a ModalityConcatenator (built from Recordings with a "
+            "receiver id) instead of a 2-D array"
+        )
+    for i, r in enumerate(X.receivers):
+        if r is None:
+            raise ValueError(
+                f"{what} needs receiver ids, but recording {i} (stimulus="
+                f"{X.stimuli[i]!r}) has receiver=None; set Recording.receiver")
+    return list(X.receivers)
+
+
+def listener_rows(model, X, lengths, *, warn):
+    """Listener-table row of every frame of ``X`` (``None``: nothing per receiver).
+
+    Receivers not in ``model.listener_ids_`` get row 0; with ``warn`` one
+    :class:`UnknownReceiverWarning` lists them.
+    """
+    ids = list(getattr(model, "listener_ids_", []))
+    if not (model.listener_adaptation or ids) or not isinstance(X, DyadicFrames):
+        return None
+    table = {r: k + 1 for k, r in enumerate(ids)}
+    rows = np.array([table.get(r, 0) for r in X.receivers], dtype=np.int64)
+    unknown = list(dict.fromkeys(r for r, k in zip(X.receivers, rows, strict=True)
+                                 if k == 0))
+    if unknown and warn:
+        warnings.warn(
+            f"receivers {unknown} have no per-receiver parameters in this model "
+            "(not seen in fit, not enrolled with adapt); they get the population "
+            "listener vector and no output calibration", UnknownReceiverWarning,
+            stacklevel=3)
+    return np.repeat(rows, np.asarray(lengths, dtype=np.int64))
+
+
+def init_table(model, receivers):
+    """Listener ids and identity calibration after ``fit``."""
+    model.listener_ids_ = list(dict.fromkeys(receivers)) if receivers else []
+    model.n_fitted_listeners_ = len(model.listener_ids_)
+    n = model.n_fitted_listeners_ + 1
+    model.listener_gain_ = np.ones((n, model.n_outputs_))
+    model.listener_offset_ = np.zeros((n, model.n_outputs_))
+
+
+def _grow_table(model, new_ids):
+    """Append rows for ``new_ids`` (population-initialised)."""
+    import torch
+
+    module = model.net_.module_
+    model.listener_ids_ = list(model.listener_ids_) + list(new_ids)
+    n_new = len(new_ids)
+    k = model.n_outputs_
+    model.listener_gain_ = np.vstack([model.listener_gain_, np.ones((n_new, k))])
+    model.listener_offset_ = np.vstack([model.listener_offset_,
+                                        np.zeros((n_new, k))])
+    if module.listener is not None and n_new:
+        old = module.listener.weight.detach()
+        grown = torch.nn.Embedding(old.shape[0] + n_new, old.shape[1]).to(old.device)
+        with torch.no_grad():
+            grown.weight[:old.shape[0]] = old
+            grown.weight[old.shape[0]:] = old[0]
+        module.listener = grown
+
+
+def _fit_vectors(model, dataset, rows, *, steps, lr, l2):
+    """Fit the listener vectors of ``rows`` (sorted, unique) on a frozen network."""
+    import torch
+
+    module = model.net_.module_
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            x, y = dataset.batch(slice(0, len(dataset)))
+            z_e, z_r = module.encode(x["emitter"], x["receiver"])
+            table = module.listener.weight.detach()
+        local = torch.searchsorted(torch.as_tensor(rows, device=z_r.device),
+                                   x["listener"])
+        start = table[torch.as_tensor(rows, device=table.device)].clone()
+        vectors = start.clone().requires_grad_(True)
+        mask = x.get("mask")
+        weight = None if mask is None else mask.unsqueeze(-1).to(y.dtype)
+        optimizer = torch.optim.Adam([vectors], lr=lr)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            y_hat = module.decode(z_e, module.listen(z_r, vectors[local]), mask)[0]
+            err = (y_hat - y) ** 2
+            err = err.mean() if weight is None else (err * weight).sum() / (
+                weight.sum() * y.shape[-1])
+            loss = err + l2 * ((vectors - start) ** 2).sum(dim=-1).mean()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            module.listener.weight[torch.as_tensor(rows, device=table.device)] = \
+                vectors.detach()
+    finally:
+        module.train(was_training)
+
+
+def _vector_dataset(model, frames, frame_rows, rows):
+    """Training units for the vectors: frames, or windows ``window`` apart.
+
+    At most ``_MAX_FRAMES`` frames per receiver, in evenly spaced units: the 25 Hz
+    frames of a minute are highly redundant, and the enrolment must take
+    seconds on a CPU.
+    """
+    import torch
+
+    from .nn import FrameDataset, window_table
+
+    device = model.net_.device
+
+    def tensor(a, dtype=torch.float32):
+        return torch.as_tensor(np.ascontiguousarray(a)).to(device, dtype)
+
+    starts = np.concatenate([[0], np.cumsum(frames.lengths)[:-1]])
+    recs = [i for i, s in enumerate(starts) if np.isin(frame_rows[s], rows)]
+    if model.window == 1:
+        units = np.concatenate([np.arange(starts[i], starts[i] + frames.lengths[i])
+                                for i in recs])[:, None]
+        mask = None
+    else:
+        index, mask = window_table(frames.lengths, model.window, model.window)
+        first = np.isin(frame_rows[index[:, 0]], rows)
+        units, mask = index[first], None if mask is None else mask[first]
+    keep, most = [], max(1, _MAX_FRAMES // model.window)
+    for row in rows:
+        mine = np.flatnonzero(frame_rows[units[:, 0]] == row)
+        if mine.size > most:
+            mine = mine[np.linspace(0, mine.size - 1, most).astype(np.intp)]
+        keep.append(mine)
+    keep = np.concatenate(keep)
+    units = units[keep]
+    mask = None if mask is None else mask[keep]
+    return FrameDataset(tensor(frames.emitter), tensor(frames.receiver),
+                        tensor(frames.emitter_row, torch.int64),
+                        tensor(frames.y), tensor(units, torch.int64),
+                        None if mask is None else tensor(mask, torch.bool),
+                        tensor(frame_rows, torch.int64))
+
+
+def _fit_calibration(model, y_std, pred_std, frame_rows, rows, calibration):
+    for row in rows:
+        sel = frame_rows == row
+        p, t = pred_std[sel], y_std[sel]
+        gain = np.ones(p.shape[1])
+        if calibration == "offset+gain":
+            pc = p - p.mean(axis=0)
+            var = (pc ** 2).mean(axis=0)
+            cov = (pc * (t - t.mean(axis=0))).mean(axis=0)
+            gain = np.where(var > 1e-8, cov / np.maximum(var, 1e-8), 1.0)
+            gain = np.clip(gain, 0.1, 10.0)
+        offset = np.zeros(p.shape[1])
+        if calibration != "none":
+            offset = (t - gain * p).mean(axis=0)
+        model.listener_gain_[row] = gain
+        model.listener_offset_[row] = offset
+
+
+def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
+    """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
+    import torch
+
+    from ._flat import flatten
+
+    if calibration not in _CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
+                         f"{calibration!r}")
+    for name, value in (("steps", steps), ("lr", lr), ("l2", l2)):
+        if isinstance(value, bool) or not np.isscalar(value) or not value >= 0:
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    receivers = receiver_ids(X, "adapt")
+    if model.input_kind_ != "frames":
+        raise ValueError("adapt needs a model fitted on DyadicFrames (receiver ids "
+                         "travel with them); this one was fitted on a 2-D array")
+    if y is None:
+        raise ValueError("adapt needs the enrolment targets y")
+    model._check_dyadic_features(X)
+    frames = flatten(X, y)
+    if frames.y.shape[1] != model.n_outputs_:
+        raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "
+                         f"{model.n_outputs_}")
+    counts = {}
+    for r, n in zip(receivers, frames.lengths, strict=True):
+        counts[r] = counts.get(r, 0) + int(n)
+    few = {r: n for r, n in counts.items() if n < MIN_ENROLMENT_FRAMES}
+    if few:
+        raise ValueError(
+            f"adapt needs at least {MIN_ENROLMENT_FRAMES} labelled frames per "
+            f"receiver; receivers {few} (receiver: frames) have fewer")
+    fitted = set(model.listener_ids_[:model.n_fitted_listeners_])
+    known = {r: k + 1 for k, r in enumerate(model.listener_ids_)}
+    _grow_table(model, [r for r in counts if r not in known])
+    known = {r: k + 1 for k, r in enumerate(model.listener_ids_)}
+    rows = np.array(sorted(known[r] for r in counts), dtype=np.int64)
+    module = model.net_.module_
+    new_rows = np.array(sorted(known[r] for r in counts if r not in fitted),
+                        dtype=np.int64)
+    if module.listener is not None and new_rows.size:
+        weight = module.listener.weight
+        with torch.no_grad():  # a re-enrolled receiver starts from the population
+            weight[torch.as_tensor(new_rows, device=weight.device)] = \
+                weight[0].detach().clone()
+    model.listener_gain_[rows] = 1.0
+    model.listener_offset_[rows] = 0.0
+    frame_rows = np.repeat(np.array([known[r] for r in receivers], dtype=np.int64),
+                           frames.lengths)
+    frames = model.scaler_.transform(frames)
+    frames.listener = frame_rows
+    if module.listener is not None and new_rows.size and steps:
+        dataset = _vector_dataset(model, frames, frame_rows, new_rows)
+        _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
+                     l2=float(l2))
+    pred = model._predict_standardized(frames)
+    _fit_calibration(model, np.asarray(frames.y, dtype=np.float64), pred,
+                     frame_rows, rows, calibration)
+    return model

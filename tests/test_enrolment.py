@@ -1,0 +1,400 @@
+"""Listener adaptation, enrolment of new receivers (adapt), the enrolment protocol."""
+
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+
+from sklearn_impression import (  # noqa: E402
+    ModalityConcatenator,
+    Resampler,
+    UnknownReceiverWarning,
+    make_impression,
+)
+from sklearn_impression._persistence import load_model, save_model  # noqa: E402
+from sklearn_impression.experiments import RidgeBaseline  # noqa: E402
+from sklearn_impression.model_selection import (  # noqa: E402
+    EnrolmentSplit,
+    adapt_pipeline,
+    enrolment_masks,
+    evaluate_protocol,
+    get_protocol,
+    head_seconds,
+)
+from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+
+from _builders import dyadic_frames, label_rate_frames, tiny_net  # noqa: E402
+
+TINY = tiny_net(max_epochs=2)
+
+
+def _target(r, e, p):
+    return np.column_stack([r[:, 0] + e[:, 1] + 2.0 * p, -r[:, 1] - p])
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Frames of receivers p0..p3 (40 + 60 frames each)."""
+    return dyadic_frames(_target, n_receivers=4, n_frames=(40, 60), seed=0)
+
+
+def _split(data, receivers):
+    X, y = data
+    idx = [i for i, r in enumerate(X.receivers) if r in receivers]
+    return X.subset(idx), [y[i] for i in idx]
+
+
+def _fit(data, receivers=("p0", "p1"), **params):
+    X, y = _split(data, receivers)
+    return CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
+
+
+def _shared_state(model):
+    state = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    if "listener.weight" in state:  # the trained rows are shared as well
+        rows = model.n_fitted_listeners_ + 1
+        state["listener.weight"] = state["listener.weight"][:rows]
+    return state
+
+
+def _assert_same_state(before, after):
+    assert before.keys() == after.keys()
+    for key in before:
+        assert torch.equal(before[key], after[key]), key
+
+
+def _quiet_predict(model, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownReceiverWarning)
+        return model.predict(X)
+
+
+# -- listener adaptation ------------------------------------------------------
+def test_listener_adaptation_needs_receiver_ids(data, rng):
+    X2d = rng.normal(size=(50, 4))
+    with pytest.raises(ValueError, match="needs receiver ids.*ndarray has none"):
+        CrossDomainRegressor(listener_adaptation=True, **TINY).fit(X2d, X2d[:, :2])
+    X, y = data
+    blind = X.subset([0, 1])
+    blind = type(blind)(blind.emitter_blocks, blind.receiver_blocks,
+                        blind.emitter_index, blind.emitter_feature_names,
+                        blind.receiver_feature_names, stimuli=blind.stimuli)
+    with pytest.raises(ValueError, match="recording 0 .* has receiver=None"):
+        CrossDomainRegressor(listener_adaptation=True, **TINY).fit(blind, y[:2])
+
+
+def test_listener_adaptation_learns_one_vector_per_receiver(data):
+    model = _fit(data, ("p0", "p1", "p2"), listener_adaptation=True)
+    table = model.net_.module_.listener.weight.detach()
+    assert model.listener_ids_ == ["p0", "p1", "p2"]
+    assert model.n_fitted_listeners_ == 3
+    assert table.shape == (4, 2 * TINY["hidden_size"])
+    assert (table.abs().sum(dim=1) > 0).all()  # zero-initialised, all trained
+    # A training receiver's prediction differs from the population's.
+    X, _ = _split(data, ("p0",))
+    seen = model.predict(X)
+    renamed = type(X)(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                      X.emitter_feature_names, X.receiver_feature_names,
+                      receivers=["stranger"] * len(X), stimuli=X.stimuli)
+    with pytest.warns(UnknownReceiverWarning) as record:
+        population = model.predict(renamed)
+    assert len(record) == 1 and "['stranger']" in str(record[0].message)
+    assert not np.allclose(seen[0], population[0])
+
+
+def test_unknown_receivers_get_the_population_vector_one_warning(data):
+    model = _fit(data, ("p0", "p1"), listener_adaptation=True)
+    X, _ = _split(data, ("p2", "p3"))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        pred = model.predict(X)
+    unknown = [w for w in record if issubclass(w.category, UnknownReceiverWarning)]
+    assert len(unknown) == 1
+    assert "['p2', 'p3']" in str(unknown[0].message)
+    # Row 0 for every frame: the same as an explicit population row.
+    frames = model.scaler_.transform(model._frames(X, reset=False))
+    frames.listener = np.zeros(frames.n_frames, dtype=np.int64)
+    expected = model.scaler_.inverse_targets(model._predict_standardized(frames))
+    np.testing.assert_allclose(np.concatenate(pred), expected, rtol=1e-6)
+
+
+def test_model_without_per_receiver_parameters_does_not_warn(data):
+    model = _fit(data)
+    X, _ = _split(data, ("p2",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownReceiverWarning)
+        model.predict(X)
+    assert model.listener_ids_ == [] and model.net_.module_.listener is None
+
+
+# -- adapt --------------------------------------------------------------------
+@pytest.mark.parametrize("listener_adaptation", [False, True])
+def test_adapt_changes_only_enrolled_receivers(data, listener_adaptation):
+    model = _fit(data, listener_adaptation=listener_adaptation)
+    X, y = _split(data, ("p2", "p3"))
+    before_pred = _quiet_predict(model, X)
+    before_state = _shared_state(model)
+    X_enrol, y_enrol = _split(data, ("p2",))
+    model.adapt(X_enrol, y_enrol)
+    _assert_same_state(before_state, _shared_state(model))
+    after_pred = _quiet_predict(model, X)
+    for r, b, a in zip(X.receivers, before_pred, after_pred, strict=True):
+        if r == "p2":
+            assert not np.allclose(a, b)
+        else:
+            np.testing.assert_array_equal(a, b)
+    n_fitted = 2 if listener_adaptation else 0
+    assert model.listener_ids_[n_fitted:] == ["p2"]
+    # Receiver p2's targets are offset by +4 / -2 from p0's: calibration learns it.
+    err_before = np.mean([np.abs(p - t).mean() for p, t, r in
+                          zip(before_pred, y, X.receivers, strict=True) if r == "p2"])
+    err_after = np.mean([np.abs(p - t).mean() for p, t, r in
+                         zip(after_pred, y, X.receivers, strict=True) if r == "p2"])
+    assert err_after < err_before
+
+
+def test_adapt_gain_calibration_is_least_squares(data):
+    model = _fit(data)
+    X, _ = _split(data, ("p3",))
+    raw = model.predict(X)
+    # Targets that are an exact affine map of the predictions: recovered exactly.
+    y = [np.column_stack([2.5 * p[:, 0] + 3.0, 0.5 * p[:, 1] - 1.0]) for p in raw]
+    model.adapt(X, y)  # default: offset + gain
+    for c, t in zip(model.predict(X), y, strict=True):
+        np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-4)
+    # A slope beyond [0.1, 10] is clipped; the offset then matches the means.
+    y = [np.column_stack([50.0 * p[:, 0], p[:, 1]]) for p in raw]
+    model.adapt(X, y)
+    calibrated, target = np.concatenate(model.predict(X)), np.concatenate(y)
+    stacked = np.concatenate(raw)
+    np.testing.assert_allclose(calibrated[:, 0] - calibrated[:, 0].mean(),
+                               10.0 * (stacked[:, 0] - stacked[:, 0].mean()),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(calibrated.mean(axis=0), target.mean(axis=0),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_adapt_fits_the_vector_of_a_new_receiver_only(data):
+    model = _fit(data, listener_adaptation=True)
+    table_before = model.net_.module_.listener.weight.detach().clone()
+    model.adapt(*_split(data, ("p3",)), calibration="none")
+    table = model.net_.module_.listener.weight.detach()
+    assert table.shape[0] == table_before.shape[0] + 1
+    assert torch.equal(table[:3], table_before)
+    assert not torch.equal(table[3], table_before[0])  # moved from the population
+    np.testing.assert_array_equal(model.listener_offset_, 0.0)
+    # steps=0 keeps the population vector; "offset" then only shifts outputs.
+    model.adapt(*_split(data, ("p3",)), steps=0)
+    assert torch.equal(model.net_.module_.listener.weight[3], table_before[0])
+    assert np.abs(model.listener_offset_[3]).sum() > 0
+
+
+def test_adapt_offset_calibration_is_the_mean_residual(data):
+    model = _fit(data)
+    X, y = _split(data, ("p3",))
+    raw = model.predict(X)
+    model.adapt(X, y, calibration="offset")
+    calibrated = model.predict(X)
+    residual = np.concatenate(y) - np.concatenate(raw)
+    shift = np.concatenate(calibrated) - np.concatenate(raw)
+    np.testing.assert_allclose(shift, np.broadcast_to(residual.mean(axis=0),
+                                                      shift.shape), atol=1e-5)
+
+
+def test_adapt_bad_input(data, rng):
+    model = _fit(data)
+    X, y = _split(data, ("p3",))
+    with pytest.raises(ValueError, match="adapt needs receiver ids"):
+        model.adapt(rng.normal(size=(50, 5)), rng.normal(size=(50, 2)))
+    short = X.subset([0]).select_frames([np.arange(40) < 10])
+    with pytest.raises(ValueError, match="at least 25 labelled frames per receiver; "
+                                         r"receivers \{'p3': 10\}"):
+        model.adapt(short, [y[0][:10]])
+    bad = [t.copy() for t in y]
+    bad[1][5, 0] = np.nan
+    with pytest.raises(ValueError, match="targets of recording 1 .*NaN"):
+        model.adapt(X, bad)
+    with pytest.raises(ValueError, match="needs the enrolment targets"):
+        model.adapt(X, None)
+    with pytest.raises(ValueError, match="calibration must be one of"):
+        model.adapt(X, y, calibration="gain")
+    with pytest.raises(NotFittedError):
+        CrossDomainRegressor().adapt(X, y)
+    array_model = CrossDomainRegressor(**TINY).fit(rng.normal(size=(60, 4)),
+                                                   rng.normal(size=(60, 2)))
+    with pytest.raises(ValueError, match="fitted on a 2-D array"):
+        array_model.adapt(X, y)
+    assert model.listener_ids_ == []  # nothing half-enrolled
+
+
+def test_adapt_pipeline_on_recordings_cut_from_the_start():
+    data = make_impression(3, 2, 4.0, emitter_channels={"audio": 3, "eye": 2,
+                                                        "face": 2},
+                           receiver_channels={"eye": 2, "face": 2, "physio": 1},
+                           random_state=0)
+    recs, targets = data.recordings, data.targets
+    train = [i for i, r in enumerate(recs) if r.receiver != 2]
+    new = [i for i, r in enumerate(recs) if r.receiver == 2]
+    pipe = Pipeline([("resample", Resampler()), ("concat", ModalityConcatenator()),
+                     ("model", CrossDomainRegressor(**TINY))])
+    pipe.fit([recs[i] for i in train], [targets[i] for i in train])
+    X_head, y_head = head_seconds([recs[i] for i in new], [targets[i] for i in new],
+                                  2.0)
+    assert [r.n_frames for r in X_head] == [50]
+    before = pipe.predict([recs[i] for i in new + train[:1]])
+    manual = pickle.loads(pickle.dumps(pipe))
+    assert adapt_pipeline(pipe, X_head, y_head) is pipe
+    with pytest.warns(UnknownReceiverWarning, match=r"receivers \[0\]"):
+        after = pipe.predict([recs[i] for i in new + train[:1]])
+    assert not np.allclose(after[0], before[0])
+    np.testing.assert_array_equal(after[-1], before[-1])
+    manual[-1].adapt(manual[:-1].transform(X_head), y_head)
+    for a, b in zip(after, _quiet_predict(manual, [recs[i] for i in new + train[:1]]),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="has no adapt method"):
+        adapt_pipeline(Pipeline([("ridge", RidgeBaseline())]), X_head, y_head)
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib", "save_model"])
+def test_round_trips_keep_enrolled_receivers(data, how, tmp_path):
+    model = _fit(data, listener_adaptation=True)
+    model.adapt(*_split(data, ("p3",)), calibration="offset+gain")
+    X, _ = _split(data, ("p2", "p3"))
+    expected = _quiet_predict(model, X)
+    if how == "pickle":
+        loaded = pickle.loads(pickle.dumps(model))
+    elif how == "joblib":
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        buffer.seek(0)
+        loaded = joblib.load(buffer)
+    else:
+        save_model(model, tmp_path / "model.safetensors")
+        loaded = load_model(tmp_path / "model.safetensors")
+    assert loaded.listener_ids_ == ["p0", "p1", "p3"]
+    np.testing.assert_array_equal(loaded.listener_gain_, model.listener_gain_)
+    for a, b in zip(_quiet_predict(loaded, X), expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+# -- head_seconds and the protocol -----------------------------------------------
+def test_head_seconds_cuts_recordings_in_order():
+    data = make_impression(2, 3, 2.0, random_state=0)  # 50 frames a recording
+    X_head, y_head = head_seconds(data.recordings, data.targets, 3.0)
+    assert [(r.receiver, r.stimulus, r.n_frames) for r in X_head] == [
+        (0, 0, 50), (0, 1, 25), (1, 0, 50), (1, 1, 25)]
+    np.testing.assert_array_equal(y_head[1], data.targets[1][:25])
+    cut = X_head[1].streams["receiver.eye"]
+    full = data.recordings[1].streams["receiver.eye"]
+    assert cut.n_samples == round(1.0 * full.rate)
+    np.testing.assert_array_equal(cut.values, full.values[:cut.n_samples])
+    # Emitter streams of one stimulus stay shared between the cut recordings.
+    assert (X_head[1].streams["emitter.audio"]
+            is X_head[3].streams["emitter.audio"])
+    frames = label_rate_frames(data.recordings)
+    F_head, Fy_head = head_seconds(frames, data.targets, 3.0)
+    assert list(F_head.frame_counts) == [50, 25, 50, 25]
+    with pytest.raises(ValueError, match="enrol_seconds must be a positive"):
+        head_seconds(frames, data.targets, 0)
+
+
+def test_get_protocol_receivers_enrol():
+    proto = get_protocol("receivers+enrol", 3, enrol_seconds=30)
+    assert isinstance(proto, EnrolmentSplit)
+    assert (proto.name, proto.n_splits, proto.enrol_seconds) == (
+        "receivers+enrol", 3, 30)
+    assert "first 30 s of each test receiver" in proto.description
+
+
+class _ZeroModel(RegressorMixin, BaseEstimator):
+    """Predicts 0; remembers what it was given."""
+
+    def fit(self, X, y):
+        self.fitted_ = True
+        return self
+
+    def predict(self, X):
+        return [np.zeros((n, 2)) for n in X.frame_counts]
+
+
+class _AdaptSpy(_ZeroModel):
+    def adapt(self, X, y):
+        self.adapt_targets_ = [np.array(t) for t in y]
+        self.adapt_receivers_ = list(X.receivers)
+        return self
+
+
+@pytest.mark.parametrize("model", [_AdaptSpy(), _ZeroModel()])
+def test_enrolment_never_reads_the_scored_frames(data, model):
+    X, y = data
+    seconds = 1.6  # 40 frames: the first recording (40 frames) of every receiver
+    masks = enrolment_masks(X, seconds)
+    poisoned = [np.where(m[:, None], t, 1e12) for t, m in zip(y, masks, strict=True)]
+    result = evaluate_protocol(model, X, poisoned, "receivers+enrol", n_splits=2,
+                               enrol_seconds=seconds, return_estimators=True)
+    assert result.protocol == "receivers+enrol"
+    for fold in result.folds:
+        assert fold["n_enrol_frames"] == 2 * 40  # two test receivers a fold
+    for i, (m, idx) in enumerate(zip(masks, result.frame_indices, strict=True)):
+        if m.all():  # wholly enrolment: never scored
+            assert idx is None and result.predictions[i] is None
+            continue
+        np.testing.assert_array_equal(idx, np.flatnonzero(~m))
+        assert np.abs(result.predictions[i]).max() < 1e3  # nothing poisoned
+    if isinstance(model, _AdaptSpy):
+        for est in result.estimators:
+            assert all(np.abs(t).max() < 1e3 for t in est.adapt_targets_)
+            assert sum(t.shape[0] for t in est.adapt_targets_) == 80
+    else:  # the zero model is offset by the mean of each receiver's head
+        for i, idx in enumerate(result.frame_indices):
+            r = X.receivers[i]
+            head = np.concatenate([t[m] for t, m, q in
+                                   zip(y, masks, X.receivers, strict=True)
+                                   if q == r])
+            if idx is not None:
+                np.testing.assert_allclose(result.predictions[i],
+                                           np.broadcast_to(head.mean(axis=0),
+                                                           (idx.size, 2)),
+                                           rtol=1e-5)
+
+
+def test_enrol_protocol_with_the_network_scores_fewer_frames(data):
+    X, y = data
+    result = evaluate_protocol(CrossDomainRegressor(**TINY), X, y, "receivers+enrol",
+                               n_splits=2, enrol_seconds=1.2)
+    plain = evaluate_protocol(CrossDomainRegressor(**TINY), X, y, "receivers",
+                              n_splits=2)
+    enrol = sum(f["n_test_frames"] for f in result.folds)
+    assert enrol == X.n_frames - 4 * 30
+    assert sum(f["n_test_frames"] for f in plain.folds) == X.n_frames
+    assert result.estimators is None and np.isfinite(list(result.ccc.values())).all()
+
+
+def test_module_listener_vectors_enter_after_the_receiver_lstm():
+    from sklearn_impression.nn import CrossDomainModule
+
+    torch.manual_seed(0)
+    net = CrossDomainModule(3, 2, hidden_size=4, num_heads=2, num_layers=1,
+                            n_listeners=2).eval()
+    assert tuple(net.listener.weight.shape) == (3, 8)
+    with torch.no_grad():
+        net.listener.weight.copy_(torch.randn(3, 8))
+    e, r = torch.randn(5, 4, 3), torch.randn(5, 4, 2)
+    rows = torch.tensor([0, 1, 2, 1, 0])[:, None].expand(5, 4)
+    y, _ = net(e, r, listener=rows)
+    z_e, z_r = net.encode(e, r)
+    expected = net.decode(z_e, (z_r + net.listener.weight[rows]) / 2)[0]
+    torch.testing.assert_close(y, expected)
+    # No listener index: the population row for everyone.
+    torch.testing.assert_close(net(e, r)[0], net(e, r, listener=0 * rows)[0])
+    assert CrossDomainModule(3, 2, hidden_size=4, num_heads=2).listener is None
