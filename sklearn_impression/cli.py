@@ -102,13 +102,29 @@ def _add_common(parser, *, epochs=40, out="results"):
 
 
 def _add_protocol(parser, *, default="receivers", allow_none=False):
-    choices = ["paper", "receivers", "stimuli"] + (["none"] if allow_none else [])
+    choices = (["paper", "receivers", "stimuli", "receivers+enrol"]
+               + (["none"] if allow_none else []))
     parser.add_argument("--protocol", choices=choices, default=default,
                         help=f"evaluation protocol (default {default}); paper: all "
                              "frames shuffled 80/10/10 as the authors did (leaks); "
-                             "receivers / stimuli: grouped cross-validation")
+                             "receivers / stimuli: grouped cross-validation; "
+                             "receivers+enrol: leave-receivers-out where the first "
+                             "--enrol-seconds of each test receiver enrol the model "
+                             "(adapt; an offset for models without it) and are not "
+                             "scored")
     parser.add_argument("--n-splits", type=_positive_int, default=5,
                         help="folds of the grouped protocols (default 5)")
+    parser.add_argument("--enrol-seconds", type=_positive_float, default=60.0,
+                        help="receivers+enrol: labelled seconds per test receiver "
+                             "given for enrolment (default 60)")
+
+
+def _protocol(args):
+    """The protocol object of ``--protocol`` with its options."""
+    from .model_selection import get_protocol
+
+    return get_protocol(args.protocol, args.n_splits, random_state=args.seed,
+                        enrol_seconds=args.enrol_seconds)
 
 
 def _add_params(parser, *, steps="resample, concat, model"):
@@ -299,7 +315,7 @@ def _cmd_ablation(args):
     if args.scheduler is not None:
         backend = dask_backend(args.scheduler, torch_threads=args.threads)
     with backend, _to_stderr(args):
-        result = run_ablation(data, protocol=args.protocol, n_splits=args.n_splits,
+        result = run_ablation(data, protocol=_protocol(args), n_splits=args.n_splits,
                               epochs=args.epochs, seed=args.seed, rows=rows,
                               device=args.device, n_jobs=args.n_jobs,
                               model_params=model_params, data_name=name,
@@ -324,6 +340,8 @@ def _cmd_train(args):
     epochs = used["model__max_epochs"]
     report = {"data_name": name, "seed": args.seed, "epochs": epochs,
               "protocol": args.protocol, "params_given": params, "params": used}
+    if args.protocol == "receivers+enrol":
+        report["enrol_seconds"] = args.enrol_seconds
     lines = ["# Training report", "", f"- Data: {name}",
              f"- Seed: {args.seed} (data); model random_state: "
              f"{used['model__random_state']}; epochs: {epochs}",
@@ -335,7 +353,7 @@ def _cmd_train(args):
         _progress(args, f"protocol {args.protocol!r}: {args.n_splits} folds")
         with _to_stderr(args):
             result = evaluate_protocol(evaluation, data.recordings, data.targets,
-                                       args.protocol, n_splits=args.n_splits,
+                                       _protocol(args), n_splits=args.n_splits,
                                        random_state=args.seed, data_name=name,
                                        verbose=0 if args.quiet else 1)
         report["evaluation"] = result.to_dict()

@@ -100,6 +100,27 @@ def test_train_with_protocol_reports_it(tmp_path, capsys):
     assert "leave-stimuli-out" in (tmp_path / "train.md").read_text()
 
 
+def test_train_with_enrolment_protocol_scores_only_after_the_enrolment(tmp_path,
+                                                                        capsys):
+    # 4 s recordings at 25 Hz: 1 s of enrolment is the first 25 frames of each
+    # test receiver's first recording, and those frames are never scored.
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", "--protocol",
+                 "receivers+enrol", "--enrol-seconds", "1", "--n-splits", "3",
+                 "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "train.json").read_text())
+    assert report["enrol_seconds"] == 1.0
+    evaluation = report["evaluation"]
+    assert evaluation["protocol"] == "receivers+enrol"
+    assert [f["n_enrol_frames"] for f in evaluation["folds"]] == [25, 25, 25]
+    assert sum(f["n_test_frames"] for f in evaluation["folds"]) == 6 * 100 - 3 * 25
+
+
+def test_enrol_seconds_must_be_positive(capsys):
+    line = _one_error_line(capsys, main(["train", *TINY, "--protocol",
+                                         "receivers+enrol", "--enrol-seconds", "0"]))
+    assert "--enrol-seconds" in line and "> 0" in line
+
+
 def test_ablation_writes_reports(tmp_path, capsys):
     assert main(["ablation", *TINY, "--epochs", "1", "--rows", "ridge,constant",
                  "--protocol", "paper", "--quiet", "--out", str(tmp_path)]) == 0
