@@ -20,12 +20,13 @@ from ._recording import Recording, Stream
 from ._version import __version__
 from .datasets import load_impression, make_impression, write_impression
 from .metrics import ccc_score, ccc_scorer
-from .preprocessing import ModalityConcatenator, Resampler
+from .preprocessing import ModalityConcatenator, ReceiverNormalizer, Resampler
 
 __all__ = [
     "CrossDomainRegressor",
     "DyadicFrames",
     "ModalityConcatenator",
+    "ReceiverNormalizer",
     "Recording",
     "Resampler",
     "Stream",
