@@ -47,6 +47,7 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_impression.datasets import make_dyadic_drift, make_impression
 from sklearn_impression.experiments import RidgeBaseline
+from sklearn_impression.metrics import ccc_score
 from sklearn_impression.model_selection import (
     LeaveGroupsOut,
     describe_data,
@@ -146,11 +147,26 @@ def cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
+def fold_mean_ccc(frames, targets, predictions, n_splits):
+    """CCC pooled over each fold's test frames, averaged over the folds."""
+    folds = [ccc_score([targets[i] for i in test], [predictions[i] for i in test],
+                       multioutput="raw_values")
+             for _, test in LeaveGroupsOut("receiver", n_splits).split(frames)]
+    return dict(zip(NAMES, np.round(np.mean(folds, axis=0), 4).tolist(),
+                    strict=True))
+
+
 def run_config(name, config, frames, targets, args):
     t0, c0 = time.perf_counter(), cpu_seconds()
     result = evaluate_protocol(build(config, args.epochs, args.seed), frames,
                                targets, "receivers", n_splits=args.folds)
+    # the same predictions smoothed afterwards (what ``smoothing`` would give)
+    smoothed = {f"{w / frames.label_rate:g} s": fold_mean_ccc(
+        frames, targets, [uniform_filter1d(p, w, axis=0, mode="nearest")
+                          for p in result.predictions], args.folds)
+        for w in args.post_smoothing}
     return {
+        "post_smoothing_ccc_fold_mean": smoothed,
         "config": name,
         "spec": config,
         "ccc_fold_mean": {n: round(result.ccc_fold_mean[n], 4) for n in NAMES},
@@ -192,6 +208,10 @@ def main():
     parser.add_argument("--seed", type=int, default=0,
                         help="data seed and every model's random_state")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--post-smoothing", type=int, nargs="*",
+                        default=[25, 50, 100],
+                        help="also score each row's predictions after a centred "
+                             "moving average of these widths (frames)")
     parser.add_argument("--out", default=None, help="write the JSON here too")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

@@ -15,6 +15,7 @@ PAPER_PARAMS = {
     "dropout": 0.5,
     "window": 1,
     "hop": None,
+    "attention_span": None,
     "intra": True,
     "inter": True,
     "shared_attention": True,

@@ -78,6 +78,12 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         regression (``benchmarks/bench_learning.py``).
     hop : int, default=None
         Window step, ``1 <= hop <= window``; ``None`` means ``max(1, window // 2)``.
+    attention_span : int or None, default=None
+        With ``window > 1``: attend within consecutive blocks of this many frames
+        of a window rather than over the whole window (``None``). The LSTMs still
+        read the whole window, so long windows keep their context while the
+        attention's cost per frame stays constant instead of growing with the
+        window.
     intra, inter : bool, default=True
         Put the intra- (``H^e``, ``H^r``) / inter-attention (``H^{e->r}``,
         ``H^{r->e}``) outputs into the concatenation; the KD and SE losses are
@@ -190,6 +196,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "window": [Interval(Integral, 1, None, closed="left")],
         "hop": [Interval(Integral, 1, None, closed="left"), None],
+        "attention_span": [Interval(Integral, 1, None, closed="left"), None],
         "intra": ["boolean"],
         "inter": ["boolean"],
         "shared_attention": ["boolean"],
@@ -222,8 +229,8 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, *, hidden_size=64, num_layers=2, lstm_dropout=0.5,
                  num_heads=16, fc_size=16, dropout=0.5, window=1, hop=None,
-                 intra=True, inter=True, shared_attention=True, kd_weight=1.0,
-                 se_weight=1.0, se_softmax_axis="feature", task_loss="mse", lr=1e-3,
+                 attention_span=None, intra=True, inter=True, shared_attention=True,
+                 kd_weight=1.0, se_weight=1.0, se_softmax_axis="feature", task_loss="mse", lr=1e-3,
                  lr_step=20, lr_gamma=0.5, max_epochs=40, batch_size=512,
                  validation_fraction=0.1, early_stopping=None, grad_clip=None,
                  standardize=True, emitter_features=None, normalize_by=None,
@@ -237,6 +244,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         self.dropout = dropout
         self.window = window
         self.hop = hop
+        self.attention_span = attention_span
         self.intra = intra
         self.inter = inter
         self.shared_attention = shared_attention
@@ -436,6 +444,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             module__num_heads=self.num_heads,
             module__fc_size=self.fc_size,
             module__dropout=self.dropout,
+            module__attention_span=self.attention_span,
             module__intra=self.intra,
             module__inter=self.inter,
             module__shared_attention=self.shared_attention,

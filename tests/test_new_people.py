@@ -187,3 +187,13 @@ def test_ablation_uses_the_paper_preset():
     assert model.get_params()["window"] == 1
     assert model.get_params()["task_loss"] == "mse"
     assert model.get_params()["label_delay"] == 0.0
+
+
+def test_regressor_long_chunks_with_attention_span_predict_every_frame():
+    X, y = _frames()
+    model = CrossDomainRegressor(**{**TINY, **OFF, "window": 30, "hop": 30,
+                                    "attention_span": 5, "batch_size": 4})
+    pred = model.fit(X, y).predict(X)
+    assert [p.shape for p in pred] == [(n, 2) for n in X.frame_counts]
+    assert model.net_.module_.attention_span == 5
+    assert all(np.isfinite(p).all() for p in pred)
