@@ -26,26 +26,18 @@ def delay_frames(seconds, label_rate, what):
     return int(round(seconds * label_rate))
 
 
-def delay_targets(X, y, delay):
-    """Pair the features at ``t`` with the targets at ``t + delay``.
+def delay_targets(X, delay):
+    """Pair the targets at ``t`` with the features at ``t - delay``.
 
-    Returns ``(X', y')`` where recording ``i`` keeps its first ``n_i - delay``
-    frames and the targets from frame ``delay`` on. A recording of ``delay`` frames
-    or fewer keeps nothing to learn from and is a ``ValueError``.
+    Returns ``X'`` whose frame ``t`` of each recording is frame
+    ``max(t - delay, 0)`` of ``X`` (the first ``delay`` frames repeat the first
+    one, as :func:`delay_predictions` does at predict time), still sharing the
+    emitter blocks; the targets are unchanged. Every recording keeps its length.
     """
     if not delay:
-        return X, y
-    counts = X.frame_counts
-    short = [i for i, n in enumerate(counts) if n <= delay]
-    if short:
-        i = short[0]
-        raise ValueError(
-            f"recording {i} (receiver={X.receivers[i]!r}, stimulus="
-            f"{X.stimuli[i]!r}) has {counts[i]} frames, but label_delay is {delay} "
-            "frames: it needs more frames than the delay"
-        )
-    X = X.select_frames([np.arange(n) < n - delay for n in counts])
-    return X, [np.asarray(t)[delay:] for t in y]
+        return X
+    return X.select_frames([np.maximum(np.arange(n) - delay, 0)
+                            for n in X.frame_counts])
 
 
 def delay_predictions(traces, delay):

@@ -136,9 +136,10 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         array carries no receiver ids; its rows are used as they are).
     label_delay : float >= 0, default=0.0
         Seconds by which the labels lag the signals (the annotators' reaction
-        time): the network learns to map the features at ``t`` to the targets
-        at ``t + label_delay`` and its predicted traces are shifted
-        ``label_delay`` later (their first frames repeat the first prediction).
+        time): the network learns the targets at ``t`` from the features at
+        ``t - label_delay`` (the first frames of a recording from its first
+        frame) and its predicted traces are shifted ``label_delay`` later the
+        same way.
         Needs :class:`~sklearn_impression.DyadicFrames` with a ``label_rate``;
         rows of a 2-D array are independent frames and are not shifted.
     smoothing : float >= 0, default=0.0
@@ -224,8 +225,15 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    #: Checks that cannot hold, with the reason.
-    _expected_failed_checks = {}
+    def _expected_failed_checks(self):
+        """Checks that cannot hold for these parameters, with the reason."""
+        if self.window == 1:
+            return {}
+        reason = ("with window > 1 the rows of a 2-D array are one time series: a "
+                  "frame's prediction uses its neighbours, so it changes with the "
+                  "rows' order and with a subset")
+        return {"check_methods_sample_order_invariance": reason,
+                "check_methods_subset_invariance": reason}
 
     def __init__(self, *, hidden_size=64, num_layers=2, lstm_dropout=0.5,
                  num_heads=16, fc_size=16, dropout=0.5, window=1, hop=None,
@@ -497,7 +505,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
                                                     "label_delay")
             self.smoothing_frames_ = delay_frames(self.smoothing, rate, "smoothing")
             X = self._normalize(X)
-            X, y = delay_targets(X, y, self.label_delay_frames_)
+            X = delay_targets(X, self.label_delay_frames_)
         frames = self._frames(X, y, reset=True)
         self.n_outputs_ = frames.y.shape[1]
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
