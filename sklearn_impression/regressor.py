@@ -55,8 +55,9 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
     leave-receivers-out on two synthetic generators, see the user guide's "New
     people" page): whole-recording chunks of 250 frames with block attention,
     the CCC task loss, per-receiver feature normalisation, a 2.2 s label delay
-    and 2 s of smoothing. :meth:`paper_preset` gives the paper's exact configuration (the
-    frame-level model trained with the MSE), which the ablation uses.
+    and 2 s of smoothing. :meth:`paper_preset` gives the paper's exact
+    configuration (the frame-level model trained with the MSE), which the
+    ablation uses.
 
     Parameters
     ----------
