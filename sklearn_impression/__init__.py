@@ -18,7 +18,12 @@ from ._frames import DyadicFrames
 from ._persistence import load_model, save_model
 from ._recording import Recording, Stream
 from ._version import __version__
-from .datasets import load_impression, make_impression, write_impression
+from .datasets import (
+    load_impression,
+    make_dyadic_drift,
+    make_impression,
+    write_impression,
+)
 from .metrics import ccc_score, ccc_scorer
 from .preprocessing import ModalityConcatenator, ReceiverNormalizer, Resampler
 
@@ -36,6 +41,7 @@ __all__ = [
     "dask_backend",
     "load_impression",
     "load_model",
+    "make_dyadic_drift",
     "make_impression",
     "save_model",
     "scatter_inputs",
