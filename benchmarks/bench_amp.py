@@ -51,10 +51,10 @@ def main():
     n_train = int(sum(len(y) for y in y_train))
     rows = []
     for amp in (False, True):
-        model = CrossDomainRegressor(hidden_size=32, num_heads=4, window=args.window,
-                                     batch_size=args.batch_size,
-                                     max_epochs=args.epochs, device=args.device,
-                                     amp=amp, random_state=args.seed)
+        model = CrossDomainRegressor.paper_preset(
+            hidden_size=32, num_heads=4, window=args.window,
+            batch_size=args.batch_size, max_epochs=args.epochs, device=args.device,
+            amp=amp, random_state=args.seed)
         start = time.perf_counter()
         model.fit(frames[train], y_train)
         fit_s = time.perf_counter() - start
