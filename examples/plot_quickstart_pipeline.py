@@ -66,8 +66,8 @@ y_test = [data.targets[i] for i in test]
 # The pipeline
 # ------------
 # The network's defaults are the paper's sizes (hidden size 64, 16 heads, 40
-# epochs) trained for new people (10 s chunks, CCC loss, per-receiver
-# normalisation, label delay, smoothing: see the user guide's "New people");
+# epochs) trained for new people (CCC loss, per-receiver normalisation, label
+# delay, smoothing: see the user guide's "New people");
 # this example trains a smaller one so it runs in seconds on a CPU.
 pipe = Pipeline([
     ("resample", Resampler()),
