@@ -66,10 +66,10 @@ def main():
     for label, amp, run_lstm in variants:
         if run_lstm is not None:
             CrossDomainModule._run_lstm = staticmethod(run_lstm)
-        model = CrossDomainRegressor(hidden_size=32, num_heads=4, window=args.window,
-                                     batch_size=args.batch_size,
-                                     max_epochs=args.epochs, device=args.device,
-                                     amp=amp, random_state=args.seed)
+        model = CrossDomainRegressor.paper_preset(
+            hidden_size=32, num_heads=4, window=args.window,
+            batch_size=args.batch_size, max_epochs=args.epochs, device=args.device,
+            amp=amp, random_state=args.seed)
         start, cpu_start = time.perf_counter(), time.process_time()
         model.fit(frames[train], y_train)
         fit_s = time.perf_counter() - start

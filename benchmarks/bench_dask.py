@@ -72,8 +72,9 @@ def warm_up():
     from sklearn_impression.regressor import CrossDomainRegressor
 
     X, y = make_impression(2, 1, 2.0, return_X_y=True, random_state=0)
-    make_pipeline(Resampler(), ModalityConcatenator(), CrossDomainRegressor(
-        hidden_size=2, num_heads=1, max_epochs=1, random_state=0)).fit(X, y)
+    model = CrossDomainRegressor.paper_preset(hidden_size=2, num_heads=1, max_epochs=1,
+                                              random_state=0)
+    make_pipeline(Resampler(), ModalityConcatenator(), model).fit(X, y)
     return True
 
 
@@ -121,7 +122,7 @@ def main():
     X, y, groups = data.recordings, data.targets, data.receivers
     pipe = Pipeline([
         ("resample", Resampler()), ("concat", ModalityConcatenator()),
-        ("model", CrossDomainRegressor(
+        ("model", CrossDomainRegressor.paper_preset(
             hidden_size=args.hidden, num_heads=2, max_epochs=args.epochs,
             batch_size=args.batch_size, device=args.device, random_state=0)),
     ])

@@ -73,8 +73,8 @@ def machine(threads):
 
 def network_row(label, params, frames, targets, n_splits, epochs):
     t0 = time.perf_counter()
-    result = evaluate_protocol(CrossDomainRegressor(**params), frames, targets,
-                               "receivers", n_splits=n_splits)
+    model = CrossDomainRegressor.paper_preset(**params)
+    result = evaluate_protocol(model, frames, targets, "receivers", n_splits=n_splits)
     wall = time.perf_counter() - t0
     fit_time = sum(f["fit_time"] for f in result.folds)
     train_frames = sum(f["n_train_frames"] for f in result.folds)

@@ -141,7 +141,7 @@ def main():
             fit_plain.append(seconds)
             pred_plain.append(plain_predict(tensors, module, batch_size, args.device,
                                             args.amp))
-            model = CrossDomainRegressor(
+            model = CrossDomainRegressor.paper_preset(
                 hidden_size=args.hidden_size, num_heads=args.num_heads,
                 max_epochs=args.epochs,
                 batch_size=batch_size, validation_fraction=None, device=args.device,

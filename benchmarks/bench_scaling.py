@@ -5,7 +5,7 @@ For each receiver count (default 5, 10, 20, 40 of the paper's 40; 13 stimuli and
 on the released layout written by ``bench_load.py``::
 
     load_impression(root, receivers=...) -> Resampler (pass-through at label rate)
-    -> ModalityConcatenator -> CrossDomainRegressor(max_epochs=1)
+    -> ModalityConcatenator -> CrossDomainRegressor.paper_preset(max_epochs=1)
 
 with the paper's model size (2-layer BLSTM, hidden 64, 16 heads, window 1, batch 512,
 ``validation_fraction=0.1``: 10 % of the recordings held out and predicted each
@@ -113,9 +113,9 @@ def worker(root, n_receivers, epochs, batch_size, threads, validation_fraction):
     marks("concatenate")
     X = ModalityConcatenator().fit_transform(recordings)
     marks("fit.params")
-    model = CrossDomainRegressor(max_epochs=epochs, batch_size=batch_size,
-                                 validation_fraction=validation_fraction,
-                                 random_state=0)
+    model = CrossDomainRegressor.paper_preset(
+        max_epochs=epochs, batch_size=batch_size,
+        validation_fraction=validation_fraction, random_state=0)
     fit_start = time.perf_counter()
     model.fit(X, data.targets)
     fit_wall = time.perf_counter() - fit_start

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import gb, machine_info, max_rss, run_worker  # noqa: E402
 
 
-def worker(frames, window, epochs, batch_size, threads):
+def worker(frames, window, epochs, batch_size, threads, hop=None, span=None):
     import torch
     from bench_overhead import make_data
 
@@ -44,9 +44,11 @@ def worker(frames, window, epochs, batch_size, threads):
     torch.set_num_threads(threads)
     X, y = make_data(frames)
     load_before = os.getloadavg()
-    model = CrossDomainRegressor(window=window, max_epochs=epochs,
-                                 batch_size=batch_size, validation_fraction=None,
-                                 random_state=0)
+    # the paper's configuration at the paper's size; only the window settings vary
+    model = CrossDomainRegressor.paper_preset(
+        window=window, hop=hop, max_epochs=epochs,
+        attention_span=span if window > 1 else None, batch_size=batch_size,
+        validation_fraction=None, random_state=0)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     model.fit(X, y)
     fit_wall, fit_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -61,7 +63,8 @@ def worker(frames, window, epochs, batch_size, threads):
     n = X.n_frames
     return {
         "window": window,
-        "hop": max(1, window // 2),
+        "hop": hop or max(1, window // 2),
+        "attention_span": span if window > 1 else None,
         "batch_size_units": batch_size,
         "frames_per_batch": batch_size * window,
         "frames": int(n),
@@ -90,20 +93,37 @@ def main():
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--batch-mode", choices=["units", "frames"], default="units")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--hop", choices=["half", "window"], default="half",
+                        help="window step: window // 2 (the default of hop=None) "
+                             "or the whole window (chunks, each frame once)")
+    parser.add_argument("--window-batch-size", type=int, default=None,
+                        help="windows per batch for window > 1 (overrides "
+                             "--batch-mode)")
+    parser.add_argument("--attention-span", type=int, default=None,
+                        help="attention_span for window > 1 (default: whole window)")
+    parser.add_argument("--worker-hop", type=int, default=None,
+                        help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.frames, args.windows[0], args.epochs,
-                                args.batch_size, args.threads)))
+                                args.batch_size, args.threads, args.worker_hop,
+                                args.attention_span)))
         return
     machine = machine_info()
     results = []
     for window in args.windows:
         batch = (args.batch_size if args.batch_mode == "units"
                  else max(1, args.batch_size // window))
+        if window > 1 and args.window_batch_size:
+            batch = args.window_batch_size
+        hop = window if args.hop == "window" else max(1, window // 2)
         results.append(run_worker(__file__, [
             "--frames", args.frames, "--windows", window, "--epochs", args.epochs,
-            "--batch-size", batch, "--threads", args.threads]))
+            "--batch-size", batch, "--threads", args.threads,
+            "--worker-hop", hop]
+            + ([] if args.attention_span is None
+               else ["--attention-span", args.attention_span])))
         print(json.dumps({k: results[-1][k] for k in (
             "window", "train_frames_per_s", "predict_frames_per_s", "peak_rss_gb")}),
             file=sys.stderr, flush=True)
@@ -119,6 +139,8 @@ def main():
         "model": {"hidden_size": 64, "num_layers": 2, "num_heads": 16,
                   "n_emitter": 412, "n_receiver": 68, "epochs": args.epochs,
                   "batch_mode": args.batch_mode, "batch_size": args.batch_size,
+                  "window_batch_size": args.window_batch_size, "hop": args.hop,
+                  "attention_span": args.attention_span,
                   "torch_threads": args.threads},
         "results": results,
         "load_average_end": os.getloadavg(),

@@ -49,7 +49,6 @@ pipe = Pipeline([
     ("model", CrossDomainRegressor(
         hidden_size=8 if FAST else 32,
         max_epochs=3 if FAST else 10,
-        batch_size=256,
         random_state=0,
     )),
 ])

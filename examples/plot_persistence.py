@@ -48,7 +48,7 @@ pipe = Pipeline([
     ("concat", ModalityConcatenator()),
     ("model", CrossDomainRegressor(hidden_size=8, num_heads=2,
                                    max_epochs=1 if FAST else 10,
-                                   batch_size=256, random_state=0)),
+                                   random_state=0)),
 ])
 pipe.fit(X_train, y_train)
 before = pipe.predict(X_new)

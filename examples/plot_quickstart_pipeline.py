@@ -65,7 +65,9 @@ y_test = [data.targets[i] for i in test]
 # %%
 # The pipeline
 # ------------
-# The network's defaults are the paper's (hidden size 64, 16 heads, 40 epochs);
+# The network's defaults are the paper's sizes (hidden size 64, 16 heads, 40
+# epochs) trained for new people (CCC loss, per-receiver normalisation, label
+# delay, smoothing: see the user guide's "New people");
 # this example trains a smaller one so it runs in seconds on a CPU.
 pipe = Pipeline([
     ("resample", Resampler()),
@@ -74,7 +76,6 @@ pipe = Pipeline([
         hidden_size=16 if FAST else 32,
         num_heads=4,
         max_epochs=5 if FAST else 15,
-        batch_size=128,
         random_state=0,
     )),
 ])

@@ -19,14 +19,20 @@ from ._frames import DyadicFrames
 from ._persistence import load_model, save_model
 from ._recording import Recording, Stream
 from ._version import __version__
-from .datasets import load_impression, make_impression, write_impression
+from .datasets import (
+    load_impression,
+    make_dyadic_drift,
+    make_impression,
+    write_impression,
+)
 from .metrics import ccc_score, ccc_scorer
-from .preprocessing import ModalityConcatenator, Resampler
+from .preprocessing import ModalityConcatenator, ReceiverNormalizer, Resampler
 
 __all__ = [
     "CrossDomainRegressor",
     "DyadicFrames",
     "ModalityConcatenator",
+    "ReceiverNormalizer",
     "Recording",
     "Resampler",
     "Stream",
@@ -37,6 +43,7 @@ __all__ = [
     "dask_backend",
     "load_impression",
     "load_model",
+    "make_dyadic_drift",
     "make_impression",
     "save_model",
     "scatter_inputs",

@@ -207,6 +207,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     import torch
 
     from ._flat import flatten
+    from ._temporal import delay_targets
 
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
@@ -221,6 +222,8 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     if y is None:
         raise ValueError("adapt needs the enrolment targets y")
     model._check_dyadic_features(X)
+    # the same per-person normalisation and label delay as fit and predict
+    X = delay_targets(model._normalize(X), getattr(model, "label_delay_frames_", 0))
     frames = flatten(X, y)
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "

@@ -51,6 +51,9 @@ class DyadicFrames(Sequence):
     emitter_feature_names, receiver_feature_names : sequence of str
     receivers, stimuli : sequence of hashable, default=None
         Ids per recording.
+    label_rate : float, default=None
+        Frames per second (the labels' rate), when every recording has the same;
+        lets a model take durations in seconds. ``None``: unknown.
 
     Examples
     --------
@@ -66,7 +69,7 @@ class DyadicFrames(Sequence):
 
     def __init__(self, emitter_blocks, receiver_blocks, emitter_index,
                  emitter_feature_names, receiver_feature_names, receivers=None,
-                 stimuli=None, emitter_rows=None):
+                 stimuli=None, emitter_rows=None, label_rate=None):
         emitter_blocks = tuple(
             _as_block(b, f"emitter block {i}") for i, b in enumerate(emitter_blocks)
         )
@@ -131,6 +134,12 @@ class DyadicFrames(Sequence):
         self.stimuli = tuple(stimuli) if stimuli is not None else (None,) * n
         if len(self.receivers) != n or len(self.stimuli) != n:
             raise ValueError("receivers and stimuli need one id per recording")
+        if label_rate is not None:
+            label_rate = float(label_rate)
+            if not (np.isfinite(label_rate) and label_rate > 0):
+                raise ValueError(f"label_rate must be a positive number of frames "
+                                 f"per second, got {label_rate}")
+        self.label_rate = label_rate
 
     # -- sequence protocol -------------------------------------------------
     def __len__(self):
@@ -162,6 +171,7 @@ class DyadicFrames(Sequence):
             [self.stimuli[i] for i in indices],
             None if self.emitter_rows is None
             else [self.emitter_rows[i] for i in indices],
+            label_rate=self.label_rate,
         )
 
     def select_frames(self, masks):
@@ -186,7 +196,8 @@ class DyadicFrames(Sequence):
             blocks.append(self.receiver_blocks[i][keep])
         return DyadicFrames(self.emitter_blocks, blocks, self.emitter_index,
                             self.emitter_feature_names, self.receiver_feature_names,
-                            self.receivers, self.stimuli, rows)
+                            self.receivers, self.stimuli, rows,
+                            label_rate=self.label_rate)
 
     def emitter_row_indices(self, i):
         """Rows of ``emitter_blocks[emitter_index[i]]`` paired with recording ``i``."""

@@ -32,6 +32,7 @@ ALLOWED_CLASSES = (
     "sklearn.dummy:DummyRegressor",
     "sklearn_impression.preprocessing._resampler:Resampler",
     "sklearn_impression.preprocessing._concatenator:ModalityConcatenator",
+    "sklearn_impression.preprocessing._normalizer:ReceiverNormalizer",
     "sklearn_impression.regressor:CrossDomainRegressor",
 )
 _REGRESSOR = "sklearn_impression.regressor:CrossDomainRegressor"
@@ -50,6 +51,8 @@ _PUBLIC_NAMES = {  # shorter names used in the file and in messages
         "sklearn_impression.Resampler",
     "sklearn_impression.preprocessing._concatenator:ModalityConcatenator":
         "sklearn_impression.ModalityConcatenator",
+    "sklearn_impression.preprocessing._normalizer:ReceiverNormalizer":
+        "sklearn_impression.ReceiverNormalizer",
     _REGRESSOR: "sklearn_impression.CrossDomainRegressor",
 }
 _BY_PUBLIC_NAME = {v: k for k, v in _PUBLIC_NAMES.items()}

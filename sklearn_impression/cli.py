@@ -244,12 +244,14 @@ def _pipeline(args, params=None):
 
     from . import CrossDomainRegressor, ModalityConcatenator, Resampler
 
+    # the paper split is scored with the paper's configuration
+    build = (CrossDomainRegressor.paper_preset
+             if getattr(args, "protocol", None) == "paper" else CrossDomainRegressor)
     pipeline = Pipeline([
         ("resample", Resampler()),
         ("concat", ModalityConcatenator()),
-        ("model", CrossDomainRegressor(max_epochs=args.epochs, random_state=args.seed,
-                                       device=args.device,
-                                       verbose=0 if args.quiet else 1)),
+        ("model", build(max_epochs=args.epochs, random_state=args.seed,
+                        device=args.device, verbose=0 if args.quiet else 1)),
     ])
     return apply_params(pipeline, params or {})
 

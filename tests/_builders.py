@@ -26,8 +26,18 @@ SKLEARN_API_CHECKS = [
 
 
 def tiny_net(max_epochs):
-    """Keyword arguments of a tiny, seeded CrossDomainRegressor."""
-    return dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4,
+    """Keyword arguments of a tiny, seeded CrossDomainRegressor.
+
+    The temporal and per-person settings are the paper's (frame-level model, MSE,
+    no label delay, normalisation or smoothing), which these tests were written
+    for; ``tests/test_new_people.py`` covers the class defaults.
+    """
+    from sklearn_impression._presets import PAPER_PARAMS
+
+    paper = {k: PAPER_PARAMS[k] for k in (
+        "window", "hop", "attention_span", "task_loss", "normalize_by",
+        "label_delay", "smoothing")}
+    return dict(paper, hidden_size=4, num_layers=1, num_heads=2, fc_size=4,
                 max_epochs=max_epochs, batch_size=32, random_state=0)
 
 

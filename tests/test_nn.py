@@ -213,3 +213,31 @@ def test_unshuffled_batch_iterator_leaves_global_rng_alone():
     state = torch.get_rng_state()
     list(BatchIterator(ds, batch_size=2))
     torch.testing.assert_close(torch.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_attention_span_attends_within_blocks(shared):
+    """attention_span=s over T steps equals attention over each block on its own,
+    padding included; a span >= T is plain attention."""
+    params = dict(dropout=0.0, lstm_dropout=0.0, shared_attention=shared)
+    whole = _module(**params)
+    blocks = _module(attention_span=4, **params)
+    blocks.load_state_dict(whole.state_dict())
+    e, r = torch.randn(3, 10, 5), torch.randn(3, 10, 3)
+    mask = torch.ones(3, 10, dtype=torch.bool)
+    mask[1, 7:] = False  # recording padded at its end
+    _, reps = blocks(e, r, mask)
+    z_e, _ = whole.emitter_lstm(e)
+    attention = whole.attention if shared else whole.attention["emitter"]
+    for start, stop in ((0, 4), (4, 8), (8, 10)):
+        pad = ~mask[:, start:stop]
+        real = ~pad.all(dim=1)  # a block of padding only is ignored downstream
+        block = z_e[real, start:stop]
+        want = attention(block, block, block, key_padding_mask=pad[real])[0]
+        torch.testing.assert_close(reps[0][real, start:stop], want, atol=1e-5,
+                                   rtol=1e-4)
+    wide = _module(attention_span=10, **params)
+    wide.load_state_dict(whole.state_dict())
+    torch.testing.assert_close(wide(e, r, mask)[0], whole(e, r, mask)[0])
+    with pytest.raises(ValueError, match="attention_span must be >= 1"):
+        _module(attention_span=0)

@@ -124,7 +124,7 @@ def test_window_predicts_every_frame(window, hop):
 def test_window_on_array_input():
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
-    pred = CrossDomainRegressor(**TINY, window=8).fit(X, y).predict(X[:11])
+    pred = CrossDomainRegressor(**{**TINY, "window": 8}).fit(X, y).predict(X[:11])
     assert pred.shape == (11,)
 
 

@@ -102,9 +102,10 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
     else:
         from ..regressor import CrossDomainRegressor
 
-        model = CrossDomainRegressor(**{**dict(max_epochs=epochs, random_state=seed,
-                                               device=device),
-                                        **(model_params or {}), **params})
+        # the paper's configuration, whatever the class defaults are
+        model = CrossDomainRegressor.paper_preset(**{
+            **dict(max_epochs=epochs, random_state=seed, device=device),
+            **(model_params or {}), **params})
     return Pipeline([("concat", ModalityConcatenator(exclude=exclude)),
                      ("model", model)])
 

@@ -216,7 +216,9 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     description = describe_data(data.recordings, data.targets,
                                 f"make_impression(seed={seed})")
     params = {p: {**DEMO_MODEL_PARAMS[p], **(model_params or {})} for p in PROTOCOLS}
-    models = {p: {"CrossDomainRegressor": CrossDomainRegressor(
+    # the paper split uses the paper's configuration, the others the defaults
+    build = {"paper": CrossDomainRegressor.paper_preset}
+    models = {p: {"CrossDomainRegressor": build.get(p, CrossDomainRegressor)(
                       max_epochs=epochs, random_state=seed, device=device,
                       **params[p]),
                   "Ridge": RidgeBaseline(), "Constant": ConstantPredictor()}

@@ -83,6 +83,11 @@ class CrossDomainModule(nn.Module):
         In training, the probability that a unit (frame or window) uses the
         population row instead of its receiver's, so that row is trained for
         receivers the model has not seen.
+    attention_span : int or None, default=None
+        Attend within blocks of this many consecutive time steps instead of over
+        the whole sequence (``None``). The LSTMs still run over the whole
+        sequence, so long windows keep their context while the attention's cost
+        stays linear in the window length instead of quadratic.
 
     Examples
     --------
@@ -97,7 +102,7 @@ class CrossDomainModule(nn.Module):
                  hidden_size=64, num_layers=2, lstm_dropout=0.5, num_heads=16,
                  fc_size=16, dropout=0.5, intra=True, inter=True,
                  shared_attention=True, single_step_shortcut=True, n_listeners=0,
-                 listener_dropout=0.2):
+                 listener_dropout=0.2, attention_span=None):
         super().__init__()
         width = 2 * hidden_size
         if width % num_heads:
@@ -111,6 +116,9 @@ class CrossDomainModule(nn.Module):
         self.inter = bool(inter)
         self.shared_attention = bool(shared_attention)
         self.single_step_shortcut = bool(single_step_shortcut)
+        if attention_span is not None and attention_span < 1:
+            raise ValueError(f"attention_span must be >= 1, got {attention_span}")
+        self.attention_span = attention_span
         lstm = dict(hidden_size=hidden_size, num_layers=num_layers, batch_first=True,
                     bidirectional=True,
                     dropout=lstm_dropout if num_layers > 1 else 0.0)
@@ -153,7 +161,36 @@ class CrossDomainModule(nn.Module):
             hidden = F.linear(value, attention.in_proj_weight[2 * width:],
                               attention.in_proj_bias[2 * width:])
             return attention.out_proj(hidden)
-        return attention(query, value, value, key_padding_mask=key_padding_mask)[0]
+        span = self.attention_span
+        if span is not None and value.shape[1] > span:
+            return self._attend_blocks(attention, query, value, key_padding_mask, span)
+        # need_weights=False: the fused scaled-dot-product kernel, not the path
+        # that materialises and averages the attention weights (2-4x slower)
+        return attention(query, value, value, key_padding_mask=key_padding_mask,
+                         need_weights=False)[0]
+
+    def _attend_blocks(self, attention, query, value, key_padding_mask, span):
+        """Attention within consecutive blocks of ``span`` steps (padded at the end)."""
+        batch, steps, width = query.shape
+        extra = -steps % span
+        padding = key_padding_mask
+        if extra:
+            if padding is None:
+                padding = torch.zeros(batch, steps, dtype=torch.bool,
+                                      device=query.device)
+            pad = query.new_zeros(batch, extra, width)
+            query, value = torch.cat([query, pad], 1), torch.cat([value, pad], 1)
+            padding = torch.cat([padding, padding.new_ones(batch, extra)], 1)
+        blocks = (steps + extra) // span
+        query = query.reshape(batch * blocks, span, width)
+        value = value.reshape(batch * blocks, span, width)
+        if padding is not None:
+            padding = padding.reshape(batch * blocks, span)
+            # a block of padding only would give NaN; its outputs are ignored
+            padding = padding & ~padding.all(dim=1, keepdim=True)
+        out = _block_attention(attention, query, value, padding)
+        return out.reshape(batch, steps + extra, width)[:, :steps]
+
 
     def forward(self, emitter, receiver, mask=None, listener=None):
         """Predict every time step; also return the four representations.
@@ -213,3 +250,24 @@ class CrossDomainModule(nn.Module):
         if self.inter:
             fused += reps[2:]
         return self.head(torch.cat(fused, dim=-1)), tuple(reps)
+
+
+def _block_attention(attention, query, value, key_padding_mask):
+    """``attention(query, value, value)[0]`` for many short blocks, computed directly.
+
+    The same parameters and result as :class:`torch.nn.MultiheadAttention` without
+    dropout; on short blocks plain matrix products beat its fused kernel, and the
+    head split needs no batch-first transposes.
+    """
+    n, steps, width = query.shape
+    heads = attention.num_heads
+    size = width // heads
+    weight, bias = attention.in_proj_weight, attention.in_proj_bias
+    q = F.linear(query, weight[:width], bias[:width])
+    k, v = F.linear(value, weight[width:], bias[width:]).chunk(2, dim=-1)
+    q, k, v = (t.reshape(n, steps, heads, size).transpose(1, 2) for t in (q, k, v))
+    scores = (q * size ** -0.5) @ k.transpose(-1, -2)
+    if key_padding_mask is not None:
+        scores = scores.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
+    out = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(n, steps, width)
+    return attention.out_proj(out)

@@ -225,6 +225,7 @@ n_receiver_features=1, n_emitter_blocks=1)
             self.receiver_feature_names_,
             receivers=[rec.receiver for rec in recordings],
             stimuli=[rec.stimulus for rec in recordings],
+            label_rate=_common_rate(recordings),
         )
 
     def get_feature_names_out(self, input_features=None):
@@ -286,3 +287,9 @@ def _join(rec, names, streams):
         # finite float64 beyond float32's range would become inf silently
         _check_float32_range(rec, name, stream.channels, stream.values)
     return np.concatenate([s.values for s in streams], axis=1, dtype=np.float32)
+
+
+def _common_rate(recordings):
+    """The label rate shared by all recordings, or None if they differ."""
+    rates = {rec.frame_rate for rec in recordings}
+    return rates.pop() if len(rates) == 1 else None

@@ -1,0 +1,61 @@
+"""Recording-level steps around the network: label delay and trace smoothing.
+
+Torch-free helpers of :class:`~sklearn_impression.CrossDomainRegressor`'s
+``label_delay`` and ``smoothing`` parameters, applied to
+:class:`~sklearn_impression.DyadicFrames` (whose recordings are in time order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+__all__ = ["delay_frames", "delay_targets", "delay_predictions", "smooth_traces"]
+
+
+def delay_frames(seconds, label_rate, what):
+    """``seconds`` as a whole number of label frames; needs the label rate."""
+    if not seconds:
+        return 0
+    if label_rate is None:
+        raise ValueError(
+            f"{what}={seconds} s needs the labels' rate, but these DyadicFrames "
+            "have label_rate=None (recordings with different frame rates, or built "
+            f"by hand): pass label_rate to DyadicFrames or set {what}=0"
+        )
+    return int(round(seconds * label_rate))
+
+
+def delay_targets(X, delay):
+    """Pair the targets at ``t`` with the features at ``t - delay``.
+
+    Returns ``X'`` whose frame ``t`` of each recording is frame
+    ``max(t - delay, 0)`` of ``X`` (the first ``delay`` frames repeat the first
+    one, as :func:`delay_predictions` does at predict time), still sharing the
+    emitter blocks; the targets are unchanged. Every recording keeps its length.
+    """
+    if not delay:
+        return X
+    return X.select_frames([np.maximum(np.arange(n) - delay, 0)
+                            for n in X.frame_counts])
+
+
+def delay_predictions(traces, delay):
+    """Shift each trace ``delay`` frames later; the start repeats the first value."""
+    if not delay:
+        return traces
+    out = []
+    for p in traces:
+        if p.shape[0] <= delay:
+            out.append(np.repeat(p[:1], p.shape[0], axis=0))
+        else:
+            out.append(np.concatenate([np.repeat(p[:1], delay, axis=0),
+                                       p[:-delay]]))
+    return out
+
+
+def smooth_traces(traces, width):
+    """Centred moving average of ``width`` frames over each trace (edges held)."""
+    if width <= 1:
+        return traces
+    return [uniform_filter1d(p, width, axis=0, mode="nearest") for p in traces]

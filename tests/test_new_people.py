@@ -1,0 +1,227 @@
+"""Tests of the new-people options: ReceiverNormalizer, label delay, smoothing,
+the paper preset and DyadicFrames.label_rate."""
+
+import numpy as np
+import pytest
+from scipy.ndimage import uniform_filter1d
+
+from sklearn_impression import DyadicFrames, ReceiverNormalizer
+from sklearn_impression._temporal import (
+    delay_predictions,
+    delay_targets,
+    smooth_traces,
+)
+from sklearn_impression.datasets import make_impression
+
+from _builders import dyadic_frames, label_rate_frames, tiny_net
+
+
+def _frames(label_rate=25.0):
+    X, y = dyadic_frames(lambda r, e, p: np.column_stack([r[:, 0] + p, e[:, 0]]),
+                         n_stimuli=2, n_receivers=3, n_frames=(40, 55), seed=0)
+    return (DyadicFrames(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                         X.emitter_feature_names, X.receiver_feature_names,
+                         X.receivers, X.stimuli, label_rate=label_rate), y)
+
+
+# -- DyadicFrames.label_rate ---------------------------------------------------
+def test_label_rate_filled_by_concatenator_and_kept_by_subsets():
+    data = make_impression(2, 1, 2, frame_rate=10.0, random_state=0)
+    X = label_rate_frames(data.recordings)
+    assert X.label_rate == 10.0
+    assert X[[1]].label_rate == 10.0
+    assert X.select_frames([np.arange(5), np.arange(3)]).label_rate == 10.0
+    assert ReceiverNormalizer().fit_transform(X).label_rate == 10.0
+
+
+def test_label_rate_none_when_recordings_differ_and_bad_rate_raises():
+    a = make_impression(1, 1, 2, frame_rate=10.0, random_state=0).recordings
+    b = make_impression(1, 1, 2, frame_rate=20.0, random_state=0).recordings
+    assert label_rate_frames(a + b).label_rate is None
+    X, _ = _frames()
+    with pytest.raises(ValueError, match="label_rate must be a positive"):
+        DyadicFrames(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                     X.emitter_feature_names, X.receiver_feature_names,
+                     label_rate=-1.0)
+
+
+# -- ReceiverNormalizer --------------------------------------------------------
+@pytest.mark.parametrize("by", ["receiver", "recording"])
+def test_receiver_normalizer_standardises_each_group(by):
+    X, _ = _frames()
+    out = ReceiverNormalizer(by=by).fit(X).transform(X)
+    groups = ({r: [i for i, q in enumerate(X.receivers) if q == r]
+               for r in set(X.receivers)}.values() if by == "receiver"
+              else [[i] for i in range(len(X))])
+    for members in groups:
+        stacked = np.vstack([out.receiver_blocks[i] for i in members])
+        np.testing.assert_allclose(stacked.mean(axis=0), 0, atol=1e-5)
+        np.testing.assert_allclose(stacked.std(axis=0), 1, atol=1e-4)
+    # the stimulus is nobody's person: emitter blocks pass through, shared
+    assert all(a is b for a, b in zip(out.emitter_blocks, X.emitter_blocks,
+                                      strict=True))
+    assert out.receivers == X.receivers and out.stimuli == X.stimuli
+
+
+def test_receiver_normalizer_removes_a_persons_offset_and_gain():
+    X, _ = _frames()
+    blocks = [3.0 * b + 7.0 if r == "p1" else b
+              for b, r in zip(X.receiver_blocks, X.receivers, strict=True)]
+    moved = DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
+                         X.emitter_feature_names, X.receiver_feature_names,
+                         X.receivers, X.stimuli)
+    norm = ReceiverNormalizer().fit(X)
+    for a, b in zip(norm.transform(X).receiver_blocks,
+                    norm.transform(moved).receiver_blocks, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_receiver_normalizer_array_constant_column_and_errors():
+    X = np.column_stack([np.arange(6.0), np.full(6, 4.0)])
+    out = ReceiverNormalizer().fit_transform(X)
+    np.testing.assert_allclose(out[:, 0].mean(), 0, atol=1e-12)
+    np.testing.assert_allclose(out[:, 1], 0)  # constant: centred, scale 1
+    frames, _ = _frames()
+    norm = ReceiverNormalizer().fit(frames)
+    narrow = DyadicFrames(frames.emitter_blocks,
+                          [b[:, :1] for b in frames.receiver_blocks],
+                          frames.emitter_index, frames.emitter_feature_names,
+                          ["r0"])
+    with pytest.raises(ValueError, match="1 receiver features.*fitted with 2"):
+        norm.transform(narrow)
+    with pytest.raises(ValueError, match="by"):
+        ReceiverNormalizer(by="stimulus").fit(frames)
+
+
+# -- label delay and smoothing helpers ------------------------------------------
+def test_delay_targets_pairs_labels_at_t_with_features_at_t_minus_delay():
+    X, _ = _frames()
+    Xd = delay_targets(X, 5)
+    assert Xd.frame_counts.tolist() == X.frame_counts.tolist()
+    np.testing.assert_array_equal(Xd.receiver_blocks[2][5:],
+                                  X.receiver_blocks[2][:-5])
+    np.testing.assert_array_equal(Xd.receiver_blocks[2][:5],
+                                  np.repeat(X.receiver_blocks[2][:1], 5, axis=0))
+    np.testing.assert_array_equal(Xd.emitter_frames(4)[5:], X.emitter_frames(4)[:-5])
+    assert Xd.emitter_blocks[0] is X.emitter_blocks[0]
+    # longer than a recording: every frame is the first one
+    np.testing.assert_array_equal(delay_targets(X, 100).receiver_blocks[0],
+                                  np.repeat(X.receiver_blocks[0][:1], 40, axis=0))
+
+
+def test_delay_predictions_and_smoothing():
+    p = np.arange(10.0)[:, None] * [1.0, -1.0]
+    (shifted,) = delay_predictions([p], 3)
+    np.testing.assert_array_equal(shifted[:, 0], [0, 0, 0, 0, 1, 2, 3, 4, 5, 6])
+    (smooth,) = smooth_traces([p], 3)
+    np.testing.assert_allclose(smooth[1:-1], p[1:-1])  # a line is kept
+    noisy = np.random.default_rng(0).normal(size=(200, 2))
+    (calm,) = smooth_traces([noisy], 25)
+    assert calm.std() < 0.5 * noisy.std()
+    assert smooth_traces([p], 1)[0] is p
+
+
+# -- regressor options -------------------------------------------------------------
+torch = pytest.importorskip("torch")
+from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+
+TINY = tiny_net(max_epochs=2)
+OFF = dict(normalize_by=None, label_delay=0.0, smoothing=0.0, window=1)
+
+
+def test_regressor_smoothing_is_a_moving_average_of_the_same_net():
+    X, y = _frames()
+    plain = CrossDomainRegressor(**{**TINY, **OFF}).fit(X, y)
+    smooth = CrossDomainRegressor(**{**TINY, **OFF, "smoothing": 0.2}).fit(X, y)
+    assert smooth.smoothing_frames_ == 5
+    for a, b in zip(plain.predict(X), smooth.predict(X), strict=True):
+        np.testing.assert_allclose(b, uniform_filter1d(a, 5, axis=0, mode="nearest"),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_regressor_label_delay_shifts_traces_and_needs_a_rate():
+    X, y = _frames()
+    model = CrossDomainRegressor(**{**TINY, **OFF, "label_delay": 0.4}).fit(X, y)
+    assert model.label_delay_frames_ == 10
+    for p in model.predict(X):
+        assert p.shape[1] == 2
+        np.testing.assert_array_equal(p[:10], np.repeat(p[:1], 10, axis=0))
+    no_rate, _ = _frames(label_rate=None)
+    with pytest.raises(ValueError, match="label_delay=0.4 s needs the labels' rate"):
+        CrossDomainRegressor(**{**TINY, **OFF, "label_delay": 0.4}).fit(no_rate, y)
+    # a delay longer than a recording is fine: its frames all see the first one
+    long = CrossDomainRegressor(**{**TINY, **OFF, "label_delay": 2.0}).fit(X, y)
+    assert [p.shape for p in long.predict(X)] == [t.shape for t in y]
+
+
+def test_regressor_normalize_by_receiver_ignores_a_persons_offset_and_gain():
+    X, y = _frames()
+    model = CrossDomainRegressor(**{**TINY, **OFF, "normalize_by": "receiver"})
+    model.fit(X, y)
+    blocks = [0.5 * b - 2.0 if r == "p2" else b
+              for b, r in zip(X.receiver_blocks, X.receivers, strict=True)]
+    moved = DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
+                         X.emitter_feature_names, X.receiver_feature_names,
+                         X.receivers, X.stimuli, label_rate=25.0)
+    for a, b in zip(model.predict(X), model.predict(moved), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    plain = CrossDomainRegressor(**{**TINY, **OFF}).fit(X, y)
+    changed = [not np.allclose(a, b, atol=1e-4) for a, b in
+               zip(plain.predict(X), plain.predict(moved), strict=True)]
+    assert any(changed)
+
+
+def test_paper_preset_is_the_paper_configuration():
+    from sklearn_impression._presets import PAPER_PARAMS
+
+    model = CrossDomainRegressor.paper_preset(max_epochs=3)
+    params = model.get_params()
+    assert params["max_epochs"] == 3
+    assert {k: params[k] for k in PAPER_PARAMS if k != "max_epochs"} == {
+        k: v for k, v in PAPER_PARAMS.items() if k != "max_epochs"}
+    assert (params["window"], params["task_loss"], params["batch_size"],
+            params["label_delay"], params["normalize_by"]) == (1, "mse", 512, 0.0,
+                                                               None)
+
+
+def test_ablation_uses_the_paper_preset():
+    from sklearn_impression.experiments._ablation import _row_pipeline
+
+    model = _row_pipeline("full", None, epochs=2, seed=0, device="cpu",
+                          model_params=None)[-1]
+    assert model.get_params()["window"] == 1
+    assert model.get_params()["task_loss"] == "mse"
+    assert model.get_params()["label_delay"] == 0.0
+
+
+def test_regressor_long_chunks_with_attention_span_predict_every_frame():
+    X, y = _frames()
+    model = CrossDomainRegressor(**{**TINY, **OFF, "window": 30, "hop": 30,
+                                    "attention_span": 5, "batch_size": 4})
+    pred = model.fit(X, y).predict(X)
+    assert [p.shape for p in pred] == [(n, 2) for n in X.frame_counts]
+    assert model.net_.module_.attention_span == 5
+    assert all(np.isfinite(p).all() for p in pred)
+
+
+def test_regressor_defaults_fit_recordings_and_survive_save_model(tmp_path):
+    """The class defaults (CCC, per-receiver normalisation, label delay,
+    smoothing) on real recordings, through a round trip of the safe format."""
+    from sklearn_impression import load_model, save_model
+    from sklearn_impression.datasets import make_dyadic_drift
+    from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
+
+    data = make_dyadic_drift(3, 2, 12, random_state=0)
+    X = ModalityConcatenator().fit_transform(
+        Resampler(nan_policy="interpolate").fit_transform(data.recordings))
+    model = CrossDomainRegressor(hidden_size=4, num_layers=1, num_heads=2,
+                                 fc_size=4, max_epochs=1, random_state=0)
+    assert (model.window, model.task_loss, model.normalize_by) == (1, "ccc",
+                                                                  "receiver")
+    pred = model.fit(X[:4], data.targets[:4]).predict(X[4:])
+    assert (model.label_delay_frames_, model.smoothing_frames_) == (55, 50)
+    assert [p.shape for p in pred] == [t.shape for t in data.targets[4:]]
+    save_model(model, tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors").predict(X[4:])
+    for a, b in zip(pred, again, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
