@@ -715,7 +715,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         >>> e = rng.normal(size=(100, 3))
         >>> X = DyadicFrames([e], [rng.normal(size=(100, 2)) for _ in range(3)],
         ...                  [0, 0, 0], ["e0", "e1", "e2"], ["r0", "r1"],
-        ...                  receivers=["a", "b", "new"])
+        ...                  receivers=["a", "b", "new"], label_rate=25.0)
         >>> y = [e[:, :2] + [0, 0], e[:, :2] + [1, 1], e[:, :2] + [5, 5]]
         >>> model = CrossDomainRegressor(hidden_size=4, num_heads=2, max_epochs=2,
         ...                              random_state=0).fit(X[:2], y[:2])

@@ -29,8 +29,8 @@ def data():
 
 def test_loss_weights_are_criterion_parameters(data):
     X, y = data
-    model = CrossDomainRegressor(**tiny_net(max_epochs=1), kd_weight=0.25,
-                                 se_weight=0.0, task_loss="ccc").fit(X, y)
+    model = CrossDomainRegressor(**{**tiny_net(max_epochs=1), "kd_weight": 0.25,
+                                    "se_weight": 0.0, "task_loss": "ccc"}).fit(X, y)
     params = model.net_.get_params()
     assert params["criterion"] is CrossDomainLoss
     assert (params["criterion__kd_weight"], params["criterion__se_weight"],
