@@ -122,6 +122,7 @@ def accuracy(X, y, args):
                         "vector+offset": {"calibration": "offset"},
                         "vector+offset+gain": {"calibration": "offset+gain"}}),
     }
+    models = {k: v for k, v in models.items() if k in args.models}
     splits = list(RecordingGroupKFold("receiver", args.folds).split(X))
     store = {}  # (model, variant) -> lists of (y_true, y_pred) for scored / all
 
@@ -225,6 +226,9 @@ def main(argv=None):
     parser.add_argument("--part", nargs="+", default=["speed", "accuracy", "paper"],
                         choices=["speed", "accuracy", "paper"])
     parser.add_argument("--generators", nargs="+", default=["impression", "drift"])
+    parser.add_argument("--models", nargs="+",
+                        default=["ridge", "network", "network+LA"],
+                        help="accuracy rows to run (default all three)")
     parser.add_argument("--receivers", type=int, default=10)
     parser.add_argument("--stimuli", type=int, default=2)
     parser.add_argument("--duration", type=float, default=60.0)

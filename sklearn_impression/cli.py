@@ -41,8 +41,8 @@ __all__ = ["main"]
 PROG = "sklearn-impression"
 
 #: The demo's measured run time, stated in ``demo --help`` and the README.
-DEMO_TIME = ("109-133 s CPU time over 2 processes, 144 s wall or more on a shared "
-             "2-core AMD EPYC (AVX2)")
+DEMO_TIME = ("44 s wall on an idle 2-core AMD EPYC, 46 s with oneDNN and ATen capped "
+             "at AVX2")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,6 +161,9 @@ def build_parser():
     demo.add_argument("--n-stimuli", type=_positive_int, default=4)
     demo.add_argument("--duration", type=_positive_float, default=48.0)
     demo.add_argument("--n-splits", type=_positive_int, default=4)
+    demo.add_argument("--enrol-seconds", type=_positive_float, default=60.0,
+                      help="receivers+enrol: labelled seconds per test receiver "
+                           "given for enrolment (default 60)")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     demo.add_argument("--threads", type=_positive_int, default=1,
                       help="torch CPU threads per process (default 1: on a busy "
@@ -287,6 +290,7 @@ def _cmd_demo(args):
     report = run_demo(args.out, seed=args.seed, epochs=args.epochs,
                       n_receivers=args.n_receivers, n_stimuli=args.n_stimuli,
                       duration=args.duration, n_splits=args.n_splits,
+                      enrol_seconds=args.enrol_seconds,
                       device=args.device, n_jobs=args.n_jobs,
                       torch_threads=args.threads, verbose=0 if args.quiet else 1)
     _say(report["markdown"])

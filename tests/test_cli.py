@@ -32,6 +32,8 @@ def test_help_lists_commands(capsys):
     ([], "the following arguments are required: COMMAND"),
     (["fly"], "invalid choice: 'fly'"),
     (["demo", "--epochs", "0"], "expected an integer >= 1, got 0"),
+    (["demo", *TINY, "--enrol-seconds", "8"], "enrol_seconds=8 must be > 0 and "
+                                               "leave frames to score"),
     (["ablation", "--protocol", "frames"], "invalid choice: 'frames'"),
     (["train", "--duration", "-3"], "expected a number > 0"),
     (["evaluate"], "the following arguments are required: --model"),
@@ -132,7 +134,7 @@ def test_ablation_writes_reports(tmp_path, capsys):
 
 def test_demo_writes_report_and_plots(tmp_path, capsys):
     assert main(["demo", *TINY, "--epochs", "1", "--n-splits", "3", "--quiet",
-                 "--n-jobs", "1", "--out", str(tmp_path)]) == 0
+                 "--enrol-seconds", "2", "--n-jobs", "1", "--out", str(tmp_path)]) == 0
     for name in ("demo.json", "demo.md", "loss_trends.png", "traces.png",
                  "receiver_ccc.png"):
         assert (tmp_path / name).is_file(), name
@@ -140,7 +142,10 @@ def test_demo_writes_report_and_plots(tmp_path, capsys):
     assert [row["model"] for row in report["table"]] == [
         "CrossDomainRegressor", "Ridge", "Constant",
         "Oracle (noise-free impression)"]
-    assert set(report["protocols"]) == {"paper", "receivers"}
+    assert set(report["protocols"]) == {"paper", "receivers", "receivers+enrol"}
+    enrol = report["results"]["Ridge / receivers+enrol"]
+    # 2 s at 25 Hz of each of the 3 test receivers' 8 s are enrolment, not scored
+    assert sum(f["n_test_frames"] for f in enrol["folds"]) == 6 * 100 - 3 * 50
     assert report["data"]["n_recordings"] == 6 and report["seed"] == 0
     out = capsys.readouterr().out
     assert "| CrossDomainRegressor |" in out and "paper competence" in out

@@ -10,7 +10,8 @@ TINY = {"hidden_size": 4, "num_heads": 2, "num_layers": 1, "fc_size": 4}
 
 
 def test_demo_results_do_not_depend_on_the_number_of_processes(tmp_path, capsys):
-    kwargs = dict(n_receivers=3, n_stimuli=2, duration=4.0, n_splits=3, epochs=1,
+    kwargs = dict(n_receivers=3, n_stimuli=2, duration=4.0, n_splits=3,
+                  enrol_seconds=2.0, epochs=1,
                   model_params=TINY)
     one = run_demo(tmp_path / "one", n_jobs=1, verbose=0, **kwargs)
     two = run_demo(tmp_path / "two", n_jobs=2, verbose=1, **kwargs)

@@ -168,8 +168,8 @@ def _tagged(key, fn, *args, **kwargs):
 
 
 def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
-             duration=48.0, n_splits=4, device="cpu", model_params=None,
-             n_jobs=None, torch_threads=1, verbose=1):
+             duration=48.0, n_splits=4, enrol_seconds=60.0, device="cpu",
+             model_params=None, n_jobs=None, torch_threads=1, verbose=1):
     """Train and score under the paper split, receivers and receivers+enrol.
 
     Parameters
@@ -186,7 +186,11 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     duration : float, default=48.0
         Seconds per stimulus.
     n_splits : int, default=4
-        Folds of the leave-receivers-out protocol.
+        Folds of the leave-receivers-out protocols.
+    enrol_seconds : float, default=60.0
+        Labelled seconds per test receiver given for enrolment under
+        ``receivers+enrol``; must leave some of each receiver's
+        ``n_stimuli * duration`` seconds to score.
     device : str, default="cpu"
     model_params : dict, default=None
         :class:`~sklearn_impression.CrossDomainRegressor` parameters replacing
@@ -211,8 +215,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     >>> import tempfile
     >>> tiny = {"hidden_size": 4, "num_heads": 2, "num_layers": 1, "fc_size": 4}
     >>> report = run_demo(tempfile.mkdtemp(), n_receivers=3, n_stimuli=2,
-    ...                   duration=4.0, n_splits=3, epochs=1, model_params=tiny,
-    ...                   verbose=0)
+    ...                   duration=4.0, n_splits=3, enrol_seconds=2.0, epochs=1,
+    ...                   model_params=tiny, verbose=0)
     >>> [row["model"] for row in report["table"]]
     ['CrossDomainRegressor', 'Ridge', 'Constant', 'Oracle (noise-free impression)']
     >>> sorted(report["files"])
@@ -220,6 +224,11 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     """
     from ..regressor import CrossDomainRegressor
 
+    if not 0 < enrol_seconds < n_stimuli * duration:
+        raise ValueError(
+            f"enrol_seconds={enrol_seconds:g} must be > 0 and leave frames to score: "
+            f"each receiver has {n_stimuli} x {duration:g} s = "
+            f"{n_stimuli * duration:g} s")
     start = time.perf_counter()
     progress = _Progress(6, verbose)
     out = Path(out)
@@ -242,7 +251,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
                       **params[p]),
                   "Ridge": RidgeBaseline(), "Constant": ConstantPredictor()}
               for p in PROTOCOLS}
-    protocols = {p: get_protocol(p, n_splits, random_state=seed) for p in PROTOCOLS}
+    protocols = {p: get_protocol(p, n_splits, random_state=seed,
+                                 enrol_seconds=enrol_seconds) for p in PROTOCOLS}
     jobs = []  # (label, protocol, fold or None, protocol object), slowest first
     for label in models[PROTOCOLS[0]]:
         for p in PROTOCOLS:
