@@ -6,49 +6,31 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.helper import predefined_split
+from sklearn.utils.validation import check_is_fitted
 
 from . import _enrolment
 from ._callbacks import (
-    CrossDomainNet,
-    FiniteLossGuard,
-    LossTerms,
-    ValidCCC,
-    frame_net_params,
     seeded_torch,
 )
-from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._presets import PAPER_PARAMS
-from ._recording import Recording
+from ._regressor_inputs import DyadicInputsMixin
+from ._regressor_net import NetBuilderMixin
 from ._standardize import Standardizer, split_validation
 from ._temporal import (
     delay_frames,
-    delay_predictions,
     delay_targets,
-    smooth_traces,
 )
 from ._torch import import_torch
-from .nn import (
-    CrossDomainModule,
-    FrameDataset,
-    average_windows,
-    window_table,
-)
-from .preprocessing._normalizer import ReceiverNormalizer
 
 torch = import_torch()
 
 __all__ = ["CrossDomainRegressor"]
 
-#: Regressor parameters passed on unchanged to CrossDomainModule and CrossDomainLoss.
-_MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_size",
-                  "dropout", "attention_span", "intra", "inter", "shared_attention")
-_LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
 
 
-class CrossDomainRegressor(RegressorMixin, BaseEstimator):
+class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
+                           BaseEstimator):
     """Cross-domain attention network (Li & Lai, 2022) as a scikit-learn regressor.
 
     ``fit`` validates the parameters and the data (before torch runs), standardises
@@ -362,16 +344,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         """
         return cls(**{**PAPER_PARAMS, **params})
 
-    # -- recording-level steps (DyadicFrames only) -----------------------------
-    def _normalize(self, X):
-        if self.normalize_by is None or not isinstance(X, DyadicFrames):
-            return X
-        return ReceiverNormalizer(by=self.normalize_by).fit_transform(X)
-
-    def _finish_traces(self, traces):
-        traces = delay_predictions(traces, self.label_delay_frames_)
-        return smooth_traces(traces, self.smoothing_frames_)
-
     # -- validation ------------------------------------------------------------
     def _check_params(self):
         width = 2 * self.hidden_size
@@ -395,145 +367,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         if self.checkpoint_dir is not None and self.early_stopping is not None:
             raise ValueError("checkpoint_dir cannot be combined with early_stopping "
                              "(its best weights are kept in memory only)")
-
-    def _frames(self, X, y=None, *, reset):
-        """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
-        if isinstance(X, DyadicFrames):
-            if not reset:
-                self._check_dyadic_features(X)
-            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
-                raise ValueError(
-                    f"X has {X.n_emitter_features} emitter and "
-                    f"{X.n_receiver_features} receiver features; the cross-domain "
-                    "network needs both domains"
-                )
-            frames = flatten(X, y)
-            if frames.n_frames == 0:
-                raise ValueError("X has no frames (every recording is empty)")
-            if reset:
-                self.input_kind_ = "frames"
-                self.n_emitter_features_ = X.n_emitter_features
-                self.n_receiver_features_ = X.n_receiver_features
-                self.n_features_in_ = X.n_features
-                self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
-                self._y_1d = False
-            return frames
-        if isinstance(X, (list, tuple)) and X and isinstance(X[0], Recording):
-            raise TypeError(
-                "CrossDomainRegressor takes DyadicFrames or a 2-D array, got a list "
-                "of Recording; put Resampler() and ModalityConcatenator() before it "
-                "in a Pipeline"
-            )
-        if not reset and self.input_kind_ != "array":
-            raise TypeError("this model was fitted on DyadicFrames; predict needs "
-                            "DyadicFrames too")
-        if reset:
-            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64],
-                                 ensure_min_features=2, multi_output=True,
-                                 y_numeric=True)
-            self.input_kind_ = "array"
-            self._y_1d = np.ndim(y) == 1
-            self._emitter_cols, self._receiver_cols = emitter_columns(
-                self.emitter_features, X.shape[1])
-            self.n_emitter_features_ = self._emitter_cols.size
-            self.n_receiver_features_ = self._receiver_cols.size
-        else:
-            X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
-        return frames_from_array(X, y, self._emitter_cols, self._receiver_cols)
-
-    def _check_dyadic_features(self, X):
-        if self.input_kind_ != "frames":
-            raise TypeError("this model was fitted on a 2-D array; predict needs a "
-                            "2-D array too")
-        got = (X.n_emitter_features, X.n_receiver_features)
-        want = (self.n_emitter_features_, self.n_receiver_features_)
-        if got != want:
-            raise ValueError(
-                f"X has {got[0]} emitter and {got[1]} receiver features, but "
-                f"CrossDomainRegressor was fitted with {want[0]} and {want[1]}"
-            )
-        names = np.asarray(X.feature_names, dtype=object)
-        if not np.array_equal(names, self.feature_names_in_):
-            first = int(np.flatnonzero(names != self.feature_names_in_)[0])
-            raise ValueError(
-                f"X's feature {first} is {names[first]!r}, but the model was "
-                f"fitted with {self.feature_names_in_[first]!r} there"
-            )
-
-    # -- torch side ------------------------------------------------------------
-    def _dataset(self, frames, device):
-        def tensor(a, dtype=torch.float32):
-            return torch.as_tensor(np.ascontiguousarray(a)).to(device, dtype)
-        windows = mask = None
-        if self.window > 1:
-            hop = self.hop or max(1, self.window // 2)
-            index, mask = window_table(frames.lengths, self.window, hop)
-            windows = tensor(index, torch.int64)
-            mask = None if mask is None else tensor(mask, torch.bool)
-        listener = None
-        if frames.listener is not None and self.listener_adaptation:
-            listener = tensor(frames.listener, torch.int64)
-        return FrameDataset(tensor(frames.emitter), tensor(frames.receiver),
-                            tensor(frames.emitter_row, torch.int64),
-                            None if frames.y is None else tensor(frames.y),
-                            windows, mask, listener)
-
-    def _callbacks(self, has_validation):
-        from skorch.callbacks import (
-            EarlyStopping,
-            GradientNormClipping,
-            LRScheduler,
-            ProgressBar,
-        )
-
-        callbacks = [
-            ("lr_scheduler", LRScheduler(policy=torch.optim.lr_scheduler.StepLR,
-                                         step_size=self.lr_step, gamma=self.lr_gamma)),
-            ("loss_terms", LossTerms()),
-            ("finite_loss", FiniteLossGuard()),
-        ]
-        if has_validation:
-            callbacks.append(("valid_ccc", ValidCCC()))
-        if self.grad_clip is not None:
-            callbacks.append(("grad_clip", GradientNormClipping(self.grad_clip)))
-        if self.early_stopping is not None:
-            monitor = "valid_loss" if has_validation else "train_loss"
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.early_stopping, load_best=True)))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        if getattr(self, "_checkpoint", None) is not None:
-            callbacks.append(("checkpoint", self._checkpoint))  # after the scheduler
-        return callbacks
-
-    def _make_net(self, device, *, seed=None, valid_ds=None):
-        """The skorch net for the current hyperparameters and fitted shapes.
-
-        Used by :meth:`fit` and by :func:`~sklearn_impression.load_model`, so a
-        loaded model is built exactly as a trained one.
-        """
-        checkpoint = getattr(self, "_checkpoint", None)
-        skip = ({"iterator_train__skip_epochs": checkpoint.epochs_done_}
-                if checkpoint is not None and checkpoint.epochs_done_ else {})
-        return CrossDomainNet(
-            CrossDomainModule,
-            module__n_emitter_features=self.n_emitter_features_,
-            module__n_receiver_features=self.n_receiver_features_,
-            module__n_outputs=self.n_outputs_,
-            **{f"module__{name}": getattr(self, name) for name in _MODULE_PARAMS},
-            **{f"criterion__{name}": getattr(self, name) for name in _LOSS_PARAMS},
-            module__n_listeners=(len(getattr(self, "listener_ids_", []))
-                                 if self.listener_adaptation else 0),
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=self._callbacks(valid_ds is not None),
-            amp=self.amp,
-            device=device,
-            verbose=int(self.verbose),
-            **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
-                               batch_size=self.batch_size,
-                               seed=None if seed is None else seed + 1),
-            **skip,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -639,21 +472,6 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         if self.input_kind_ == "frames":
             return self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]))
         return y[:, 0] if self._y_1d else y
-
-    def _predict_standardized(self, frames):
-        """Per-frame network outputs ``(n_frames, n_outputs)`` of standardised
-        frames, in standardised units, before calibration."""
-        dataset = self._dataset(frames, self.net_.device)
-        # Outputs stay on the device until the end: one transfer instead of one
-        # synchronising copy per batch (skorch's default moves each batch to CPU).
-        y_units = self.net_.forward(dataset, training=False,
-                                    device=self.net_.device).float().cpu().numpy()
-        if self.window == 1:
-            return y_units[:, 0, :].astype(np.float64)
-        mask = None if dataset.window_mask is None else \
-            dataset.window_mask.cpu().numpy()
-        return average_windows(y_units, dataset.windows.cpu().numpy(), mask,
-                               frames.n_frames)
 
     def adapt(self, X, y, *, calibration="offset+gain", steps=30, lr=0.1,
               l2=0.01):

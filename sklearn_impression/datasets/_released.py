@@ -24,8 +24,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._constants import TARGET_NAMES
+from .._csv import _read_csv, _read_text_table, _write_rows
 from .._recording import DOMAINS, Recording, Stream, at_label_rate
-from ._csv import _read_csv, _read_text_table, _write_rows
 from ._modalities import _split_columns
 
 __all__ = ["load_impression", "write_impression"]

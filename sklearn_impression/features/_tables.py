@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._csv import _read_csv
 from .._recording import Stream, _check_rate
-from ..datasets._csv import _read_csv
 from ._align import TimedStream
 
 __all__ = ["read_openface", "read_timestamped_csv"]

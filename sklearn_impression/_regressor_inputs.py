@@ -1,0 +1,94 @@
+"""The data side of :class:`~sklearn_impression.CrossDomainRegressor` (torch-free).
+
+Input validation into flat frames, the per-person normalisation before the
+network and the label delay and smoothing after it: the steps that act on
+:class:`~sklearn_impression.DyadicFrames` or 2-D arrays, not on tensors.
+"""
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from ._flat import emitter_columns, flatten, frames_from_array
+from ._frames import DyadicFrames
+from ._recording import Recording
+from ._temporal import delay_predictions, smooth_traces
+from .preprocessing import ReceiverNormalizer
+
+__all__ = ["DyadicInputsMixin"]
+
+
+class DyadicInputsMixin:
+    """Inputs and per-recording steps of the regressor (uses its parameters)."""
+
+    def _normalize(self, X):
+        if self.normalize_by is None or not isinstance(X, DyadicFrames):
+            return X
+        return ReceiverNormalizer(by=self.normalize_by).fit_transform(X)
+
+    def _finish_traces(self, traces):
+        traces = delay_predictions(traces, self.label_delay_frames_)
+        return smooth_traces(traces, self.smoothing_frames_)
+
+    def _frames(self, X, y=None, *, reset):
+        """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
+        if isinstance(X, DyadicFrames):
+            if not reset:
+                self._check_dyadic_features(X)
+            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
+                raise ValueError(
+                    f"X has {X.n_emitter_features} emitter and "
+                    f"{X.n_receiver_features} receiver features; the cross-domain "
+                    "network needs both domains"
+                )
+            frames = flatten(X, y)
+            if frames.n_frames == 0:
+                raise ValueError("X has no frames (every recording is empty)")
+            if reset:
+                self.input_kind_ = "frames"
+                self.n_emitter_features_ = X.n_emitter_features
+                self.n_receiver_features_ = X.n_receiver_features
+                self.n_features_in_ = X.n_features
+                self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+                self._y_1d = False
+            return frames
+        if isinstance(X, (list, tuple)) and X and isinstance(X[0], Recording):
+            raise TypeError(
+                "CrossDomainRegressor takes DyadicFrames or a 2-D array, got a list "
+                "of Recording; put Resampler() and ModalityConcatenator() before it "
+                "in a Pipeline"
+            )
+        if not reset and self.input_kind_ != "array":
+            raise TypeError("this model was fitted on DyadicFrames; predict needs "
+                            "DyadicFrames too")
+        if reset:
+            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64],
+                                 ensure_min_features=2, multi_output=True,
+                                 y_numeric=True)
+            self.input_kind_ = "array"
+            self._y_1d = np.ndim(y) == 1
+            self._emitter_cols, self._receiver_cols = emitter_columns(
+                self.emitter_features, X.shape[1])
+            self.n_emitter_features_ = self._emitter_cols.size
+            self.n_receiver_features_ = self._receiver_cols.size
+        else:
+            X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        return frames_from_array(X, y, self._emitter_cols, self._receiver_cols)
+
+    def _check_dyadic_features(self, X):
+        if self.input_kind_ != "frames":
+            raise TypeError("this model was fitted on a 2-D array; predict needs a "
+                            "2-D array too")
+        got = (X.n_emitter_features, X.n_receiver_features)
+        want = (self.n_emitter_features_, self.n_receiver_features_)
+        if got != want:
+            raise ValueError(
+                f"X has {got[0]} emitter and {got[1]} receiver features, but "
+                f"CrossDomainRegressor was fitted with {want[0]} and {want[1]}"
+            )
+        names = np.asarray(X.feature_names, dtype=object)
+        if not np.array_equal(names, self.feature_names_in_):
+            first = int(np.flatnonzero(names != self.feature_names_in_)[0])
+            raise ValueError(
+                f"X's feature {first} is {names[first]!r}, but the model was "
+                f"fitted with {self.feature_names_in_[first]!r} there"
+            )
