@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["Standardizer", "column_scaler", "split_validation"]
+__all__ = ["Standardizer", "column_scaler", "mean_scale", "split_validation"]
 
 #: Rows per ``partial_fit`` call: no full-size float64 copy of millions of frames.
 _CHUNK = 65536
@@ -62,7 +62,8 @@ or variance overflows); rescale them before fitting
     return scaler
 
 
-def _mean_scale(values, weights=None, what="feature"):
+def mean_scale(values, weights=None, what="feature"):
+    """Column means and scales of ``values`` by :func:`column_scaler`'s rule."""
     if values.shape[1] == 0:  # a domain without columns (the baselines' arrays)
         return np.zeros(0), np.ones(0)
     scaler = column_scaler(values, weights, what)
@@ -111,11 +112,11 @@ class Standardizer:
                        np.zeros(k), np.ones(k))
         uses = np.bincount(frames.emitter_row, minlength=frames.emitter.shape[0])
         used = uses > 0
-        e_mean, e_scale = _mean_scale(frames.emitter[used], uses[used].astype(float),
+        e_mean, e_scale = mean_scale(frames.emitter[used], uses[used].astype(float),
                                       "emitter feature")
-        r_mean, r_scale = _mean_scale(frames.receiver, what="receiver feature")
+        r_mean, r_scale = mean_scale(frames.receiver, what="receiver feature")
         t_mean, t_scale = (np.zeros(0), np.ones(0)) if frames.y is None else \
-            _mean_scale(frames.y, what="target")
+            mean_scale(frames.y, what="target")
         return cls(e_mean, e_scale, r_mean, r_scale, t_mean, t_scale)
 
     def transform(self, frames):

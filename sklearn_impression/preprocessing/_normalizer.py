@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._frames import DyadicFrames
+from .._standardize import mean_scale
 
 __all__ = ["ReceiverNormalizer"]
 
@@ -17,12 +18,9 @@ def _zscore(block, mean, scale):
 
 
 def _moments(blocks):
-    """Mean and scale (std; 1 for a constant column) over the rows of ``blocks``."""
-    stacked = np.concatenate(blocks, axis=0).astype(np.float64, copy=False)
-    mean = stacked.mean(axis=0)
-    scale = stacked.std(axis=0)
-    scale[~(scale > 1e-12 * np.maximum(np.abs(mean), 1.0))] = 1.0
-    return mean, scale
+    """Mean and scale over the rows of ``blocks``, by the package's one rule for
+    constant columns (scale 1) and overflow (a named error)."""
+    return mean_scale(np.concatenate(blocks, axis=0).astype(np.float64, copy=False))
 
 
 class ReceiverNormalizer(TransformerMixin, BaseEstimator):
