@@ -116,7 +116,26 @@ def _check_rate(rate, what):
     return rate
 
 
-class Stream:
+class FrozenSlots:
+    """Mixin of the immutable containers: no attribute may be set after
+    ``__init__`` (which uses ``object.__setattr__``); pickled by their slots."""
+
+    __slots__ = ()
+    _immutable_hint = "build a new one instead"
+
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            f"{type(self).__name__} is immutable; {self._immutable_hint}")
+
+    def __getstate__(self):
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
+
+class Stream(FrozenSlots):
     """One modality of one recording: values sampled at a fixed rate.
 
     Parameters
@@ -167,9 +186,6 @@ class Stream:
         object.__setattr__(self, "rate", rate)
         object.__setattr__(self, "channels", channels)
 
-    def __setattr__(self, name, value):
-        raise AttributeError("Stream is immutable; build a new one instead")
-
     def __getstate__(self):
         return {"values": np.asarray(self.values), "rate": self.rate,
                 "channels": self.channels}
@@ -201,7 +217,7 @@ class Stream:
         )
 
 
-class Recording:
+class Recording(FrozenSlots):
     """One receiver watching one stimulus: named streams plus the label timing.
 
     Parameters
@@ -265,15 +281,7 @@ class Recording:
         object.__setattr__(self, "receiver", receiver)
         object.__setattr__(self, "stimulus", stimulus)
 
-    def __setattr__(self, name, value):
-        raise AttributeError("Recording is immutable; use Recording.replace")
-
-    def __getstate__(self):
-        return {k: getattr(self, k) for k in self.__slots__}
-
-    def __setstate__(self, state):
-        for k, v in state.items():
-            object.__setattr__(self, k, v)
+    _immutable_hint = "use Recording.replace"
 
     @property
     def modalities(self):

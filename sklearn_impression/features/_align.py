@@ -14,12 +14,12 @@ import numbers
 
 import numpy as np
 
-from .._recording import Stream
+from .._recording import FrozenSlots, Stream
 
 __all__ = ["TimedStream", "align_streams"]
 
 
-class TimedStream:
+class TimedStream(FrozenSlots):
     """A :class:`~sklearn_impression.Stream` placed on a session timeline.
 
     Parameters
@@ -58,16 +58,6 @@ class TimedStream:
         object.__setattr__(self, "stream", stream)
         object.__setattr__(self, "start", float(start))
         object.__setattr__(self, "source", str(source))
-
-    def __setattr__(self, name, value):
-        raise AttributeError("TimedStream is immutable; build a new one instead")
-
-    def __getstate__(self):
-        return {k: getattr(self, k) for k in self.__slots__}
-
-    def __setstate__(self, state):
-        for k, v in state.items():
-            object.__setattr__(self, k, v)
 
     @property
     def stop(self):
