@@ -56,18 +56,19 @@ def receiver_ids(X, what):
     return list(X.receivers)
 
 
-def listener_rows(model, X, lengths, *, warn):
-    """Listener-table row of every frame of ``X`` (``None``: nothing per receiver).
+def listener_rows(model, receivers, lengths, *, warn):
+    """Listener-table row of every frame (``None``: nothing per receiver).
 
-    Receivers not in ``model.listener_ids_`` get row 0; with ``warn`` one
-    :class:`UnknownReceiverWarning` lists them.
+    ``receivers`` holds the id of each recording (``None`` for a 2-D array) and
+    ``lengths`` its frame count. Receivers not in ``model.listener_ids_`` get
+    row 0; with ``warn`` one :class:`UnknownReceiverWarning` lists them.
     """
     ids = list(getattr(model, "listener_ids_", []))
-    if not (model.listener_adaptation or ids) or not isinstance(X, DyadicFrames):
+    if not (model.listener_adaptation or ids) or receivers is None:
         return None
     table = {r: k + 1 for k, r in enumerate(ids)}
-    rows = np.array([table.get(r, 0) for r in X.receivers], dtype=np.int64)
-    unknown = list(dict.fromkeys(r for r, k in zip(X.receivers, rows, strict=True)
+    rows = np.array([table.get(r, 0) for r in receivers], dtype=np.int64)
+    unknown = list(dict.fromkeys(r for r, k in zip(receivers, rows, strict=True)
                                  if k == 0))
     if unknown and warn:
         warnings.warn(
@@ -127,13 +128,13 @@ def _fit_vectors(model, dataset, rows, *, steps, lr, l2):
         weight = None if mask is None else mask.unsqueeze(-1).to(y.dtype)
         optimizer = torch.optim.Adam([vectors], lr=lr)
         for _ in range(steps):
-            optimizer.zero_grad()
             y_hat = module.decode(z_e, module.listen(z_r, vectors[local]), mask)[0]
             err = (y_hat - y) ** 2
             err = err.mean() if weight is None else (err * weight).sum() / (
                 weight.sum() * y.shape[-1])
             loss = err + l2 * ((vectors - start) ** 2).sum(dim=-1).mean()
-            loss.backward()
+            # only the vectors' gradient: the frozen network gets none
+            (vectors.grad,) = torch.autograd.grad(loss, [vectors])
             optimizer.step()
         with torch.no_grad():
             module.listener.weight[torch.as_tensor(rows, device=table.device)] = \
@@ -158,11 +159,8 @@ def _vector_dataset(model, frames, frame_rows, rows):
     def tensor(a, dtype=torch.float32):
         return torch.as_tensor(np.ascontiguousarray(a)).to(device, dtype)
 
-    starts = np.concatenate([[0], np.cumsum(frames.lengths)[:-1]])
-    recs = [i for i, s in enumerate(starts) if np.isin(frame_rows[s], rows)]
     if model.window == 1:
-        units = np.concatenate([np.arange(starts[i], starts[i] + frames.lengths[i])
-                                for i in recs])[:, None]
+        units = np.flatnonzero(np.isin(frame_rows, rows))[:, None]
         mask = None
     else:
         index, mask = window_table(frames.lengths, model.window, model.window)
@@ -251,8 +249,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
                 weight[0].detach().clone()
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
-    frame_rows = np.repeat(np.array([known[r] for r in receivers], dtype=np.int64),
-                           frames.lengths)
+    frame_rows = listener_rows(model, receivers, frames.lengths, warn=False)
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:

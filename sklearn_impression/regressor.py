@@ -402,15 +402,21 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             X = delay_targets(self._normalize(X), self.label_delay_frames_)
         frames = self._frames(X, y, reset=True)
         self.n_outputs_ = frames.y.shape[1]
-        _enrolment.init_table(self, receivers)
-        frames.listener = _enrolment.listener_rows(self, X, frames.lengths,
-                                                   warn=False)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self.scaler_ = Standardizer.fit(frames, self.standardize)
         frames = self.scaler_.transform(frames)
         train, valid = split_validation(frames, self.validation_fraction, self.window,
                                         np.random.RandomState(seed))
         del frames  # the split holds copies; free the full set before training
+        # Vectors only for receivers that train them: one whose recordings all
+        # went to validation is a stranger there (the population vector).
+        _enrolment.init_table(self, None if receivers is None else
+                              [r for r in receivers if r in set(train.receivers)])
+        for part in (train, valid):
+            if part is not None:
+                part.listener = _enrolment.listener_rows(
+                    self, part.receivers if receivers is not None else None,
+                    part.lengths, warn=False)
         device = str(self.device)
         train_ds = self._dataset(train, device)
         valid_ds = None if valid is None else self._dataset(valid, device)
@@ -463,7 +469,9 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         check_is_fitted(self, "net_")
         X = self._normalize(X)
         frames = self.scaler_.transform(self._frames(X, reset=False))
-        rows = _enrolment.listener_rows(self, X, frames.lengths, warn=True)
+        rows = _enrolment.listener_rows(
+            self, X.receivers if isinstance(X, DyadicFrames) else None,
+            frames.lengths, warn=True)
         frames.listener = rows
         y = self._predict_standardized(frames)
         if rows is not None:
