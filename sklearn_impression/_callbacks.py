@@ -10,6 +10,7 @@ no extra synchronisation per batch) and writes the epoch averages ``train_task``
 stops a diverging run with an error naming the epoch and the loss term.
 """
 
+import functools
 import math
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from skorch.utils import to_tensor
 
 from ._torch import import_torch
 from .nn import TERMS, BatchIterator, CrossDomainLoss, ccc_per_output
+from .nn._losses import _valid
 
 torch = import_torch()
 
@@ -68,6 +70,7 @@ SKORCH_EPOCH_LOOP_SHA256 = (
 )
 
 
+@functools.cache
 def _skorch_loop_matches():
     import hashlib
     import inspect
@@ -158,11 +161,6 @@ class CrossDomainNet(NeuralNetRegressor):
         return self.criterion_(y_pred, to_tensor(y_true, device=self.device), mask)
 
 
-def _real_frames(tensor, mask):
-    """``(batch, time, k)`` to ``(n_real_frames, k)``: padding dropped."""
-    return tensor.reshape(-1, tensor.shape[-1]) if mask is None else tensor[mask]
-
-
 def _criterion_terms(net):
     return getattr(getattr(net, "criterion_", None), "terms_", None)
 
@@ -214,8 +212,8 @@ class ValidCCC(Callback):
         x, y_true = batch
         mask = x.get("mask") if isinstance(x, Mapping) else None
         # float64, like ccc_score: the history and the metric agree.
-        self.preds_.append(_real_frames(y_pred[0].detach().double(), mask))
-        self.trues_.append(_real_frames(torch.as_tensor(y_true).double(), mask))
+        self.preds_.append(_valid(y_pred[0].detach().double(), mask))
+        self.trues_.append(_valid(torch.as_tensor(y_true).double(), mask))
 
     def on_epoch_end(self, net, **kwargs):
         if not getattr(self, "preds_", None):

@@ -160,3 +160,8 @@ def _write_rows(handle, array, float_format, index=None, chunk=4096):
         if index is not None:
             part = np.column_stack([part, index[start:start + chunk]])
         handle.write((row * part.shape[0]) % tuple(part.ravel().tolist()))
+
+
+def _as_id(text):
+    """A receiver or stimulus id from text: an int when all digits."""
+    return int(text) if text.isdigit() else text

@@ -50,8 +50,6 @@ class Frames:
     >>> frames = flatten(X)
     >>> frames.lengths.tolist(), frames.emitter.shape, frames.emitter_row.tolist()
     ([3, 3], (3, 1), [0, 1, 2, 0, 1, 2])
-    >>> frames.frame_receivers().tolist()
-    ['a', 'a', 'a', 'b', 'b', 'b']
     >>> frames.take_frames([1, 3, 4]).receivers
     ('a', 'b')
     """
@@ -80,11 +78,6 @@ class Frames:
     def recording_of_frame(self):
         """Index of the recording of every frame, ``(n_frames,)`` int64."""
         return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
-
-    def frame_receivers(self):
-        """Receiver id of every frame, an object array of shape ``(n_frames,)``."""
-        ids = np.array(list(self.receivers) + [None], dtype=object)[:-1]
-        return ids[self.recording_of_frame()]
 
     def take_frames(self, keep):
         """Frames ``keep`` (sorted indices), still grouped by recording.

@@ -104,7 +104,6 @@ def at_label_rate(stream, recording):
     )
 
 
-_at_label_rate = at_label_rate  # the old name, for code not yet updated
 
 
 def _check_rate(rate, what):

@@ -263,8 +263,9 @@ def _set_threads(args):
     """Apply ``--threads``; return the previous count to restore (or None)."""
     if not getattr(args, "threads", None):
         return None
-    import torch
+    from ._torch import import_torch
 
+    torch = import_torch()
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     return previous

@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from sklearn_impression import (  # noqa: E402
+    DyadicFrames,
     ModalityConcatenator,
     Resampler,
     UnknownReceiverWarning,
@@ -398,3 +399,23 @@ def test_module_listener_vectors_enter_after_the_receiver_lstm():
     # No listener index: the population row for everyone.
     torch.testing.assert_close(net(e, r)[0], net(e, r, listener=0 * rows)[0])
     assert CrossDomainModule(3, 2, hidden_size=4, num_heads=2).listener is None
+
+
+def test_enrolment_protocol_refuses_seconds_that_leave_nothing_to_score():
+    from sklearn_impression.experiments import ConstantPredictor
+
+    rng = np.random.default_rng(0)
+    X = DyadicFrames([rng.normal(size=(50, 2))], [rng.normal(size=(50, 1))] * 4,
+                     [0] * 4, ["e0", "e1"], ["r0"], receivers=list("abcd"),
+                     stimuli=[0] * 4, label_rate=25.0)
+    y = [rng.normal(size=(50, 2)) for _ in range(4)]
+    with pytest.raises(ValueError, match="enrol_seconds=2 leaves no frame to score "
+                                         "in fold 1"):
+        evaluate_protocol(ConstantPredictor(), X, y, "receivers+enrol",
+                          n_splits=2, enrol_seconds=2.0)
+
+
+def test_enrolment_masks_use_the_frames_label_rate():
+    X = DyadicFrames([np.zeros((30, 1))], [np.zeros((30, 1))], [0], ["e"], ["r"],
+                     receivers=["a"], label_rate=10.0)
+    assert enrolment_masks(X, 1.0)[0].sum() == 10

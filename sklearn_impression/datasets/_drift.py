@@ -15,8 +15,9 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._constants import TARGET_NAMES
 from .._recording import Recording, Stream
-from ._synthetic import TARGET_NAMES, _resolve_frames
+from ._synthetic import _resolve_frames
 
 __all__ = ["make_dyadic_drift", "DRIFT_RATES", "DRIFT_CHANNELS"]
 
@@ -69,7 +70,10 @@ def _ou_with_jumps(rng, start, stop, n_dims, tau, jump_rate):
         x[k] = a * x[k - 1] + shocks[k]
     jumps = rng.random(n) < jump_rate * _GRID_STEP
     levels = np.cumsum(jumps[:, np.newaxis] * rng.normal(0, 1, (n, n_dims)), axis=0)
-    # levels decay back (time constant 4 tau) so the variance stays bounded
+    # Meant as a decay back (time constant 4 tau), but the recursion reads the
+    # already updated levels[k - 1]: it settles at about levels / (2 - b), so
+    # jumps persist (a random walk of jumps). Kept as is: the documented
+    # figures were measured on this process (see the docstring).
     b = np.exp(-_GRID_STEP / (4 * tau))
     for k in range(1, n):
         levels[k] = b * levels[k - 1] + (levels[k] - levels[k - 1])
@@ -161,8 +165,11 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
 
     1. **Latent impression** of stimulus ``s``: ``z_s(t)``, two dimensions, a
        unit-variance Ornstein-Uhlenbeck process (time constant 5 s) plus level
-       jumps at Poisson times (one per 20 s on average) that decay over 20 s, so
-       impressions change both smoothly and abruptly.
+       jumps at Poisson times (one per 20 s on average, N(0, 1) each) that
+       persist (about 99 % of each jump stays; the recursion below was meant to
+       let them decay over 20 s but does not, and every figure measured with
+       this generator used it as it is), so impressions change both smoothly
+       and abruptly and drift in level over a stimulus.
     2. **Emitter signals**: each channel is a nonlinear link of a random
        projection of ``z_s``: ``tanh``, a rectifier above a threshold, a signed
        square or a near-step (one kind per channel), with strength 0.6, plus

@@ -24,7 +24,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._constants import TARGET_NAMES
-from .._csv import _read_csv, _read_text_table, _write_rows
+from .._csv import _as_id, _read_csv, _read_text_table, _write_rows
 from .._recording import DOMAINS, Recording, Stream, at_label_rate
 from ._modalities import _split_columns
 
@@ -42,10 +42,6 @@ _SAFE_STEM = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
 
 
 # -- reading -----------------------------------------------------------------------
-def _as_id(stem):
-    return int(stem) if stem.isdigit() else stem
-
-
 def _stimulus_starts(root, boundaries, index_columns, n_rows):
     """Start rows of the stimuli in ``sti.csv`` and their ids."""
     sidecar = root / STIMULUS_INDEX_FILE

@@ -41,12 +41,11 @@ from ._report import markdown_table, write_report
 __all__ = ["DEMO_MODEL_PARAMS", "run_demo"]
 
 #: Network settings of the demo per protocol (the paper's sizes need hours, not
-#: minutes). Under the paper's frame split each recording keeps a sparse, shuffled
-#: subset of its frames, so temporal windows would span irregular gaps: the
-#: frame-level model (``window=1``) is the faithful one there. Under
-#: leave-receivers-out, windows of about one annotation lag (25 frames = 1 s) let
-#: the BLSTM see the receiver's reaction; measured by ``benchmarks/bench_learning.py``
-#: they beat ``window=1``, which only ties ridge regression.
+#: minutes). The paper split uses the paper's configuration
+#: (:meth:`~sklearn_impression.CrossDomainRegressor.paper_preset`, frame-level:
+#: its test frames are a sparse, shuffled subset of each recording); the
+#: leave-receivers-out protocols use the defaults chosen for new people (see the
+#: user guide, "New people"), at the demo's smaller size.
 DEMO_MODEL_PARAMS = {
     "paper": {"hidden_size": 32, "num_heads": 4, "batch_size": 256, "window": 1},
     "receivers": {"hidden_size": 32, "num_heads": 4},
@@ -108,7 +107,9 @@ def _job(model, frames, targets, protocol, *, seed, data_name, keep, threads):
     previous = None
     blas = nullcontext()
     if threads is not None:
-        import torch
+        from .._torch import import_torch
+
+        torch = import_torch()
 
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -269,7 +270,7 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
              "process(es)")
     calls = (delayed(_tagged)(k, _job, models[p][label], frames, data.targets, proto,
                               seed=seed, data_name=description["name"],
-                              keep=label == "CrossDomainRegressor",
+                              keep=(label, p) == ("CrossDomainRegressor", "paper"),
                               threads=torch_threads)
              for k, (label, p, _, proto) in enumerate(jobs))
     parts = {}

@@ -15,7 +15,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._constants import TARGET_NAMES
-from .._csv import _read_csv
+from .._csv import _as_id, _read_csv
 from .._recording import Recording, Stream, split_modality_name
 from ._align import TimedStream, align_streams
 from ._audio import AUDIO_SUFFIXES, FEATURE_SETS, audio_features
@@ -34,10 +34,6 @@ __all__ = ["MANIFEST", "load_raw_sessions"]
 MANIFEST = "manifest.csv"
 _ID_COLUMNS = ("receiver", "stimulus", "labels")
 _SUFFIXES = (".rate", ".offset")
-
-
-def _as_id(text):
-    return int(text) if text.isdigit() else text
 
 
 def _number(text, what, line):

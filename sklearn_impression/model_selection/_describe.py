@@ -40,7 +40,7 @@ def describe_data(X, y=None, name=None):
     """
     if isinstance(X, DyadicFrames):
         n_frames = X.n_frames
-        rate = 25.0
+        rate = float(X.label_rate or 25.0)
     else:
         counts = [getattr(r, "n_frames", None) for r in X]
         if any(c is None for c in counts) and y is not None:

@@ -20,8 +20,8 @@ __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"
 
 
 def _frame_rate(X, i):
-    if isinstance(X, DyadicFrames):
-        return 25.0
+    if isinstance(X, DyadicFrames):  # label_rate: set by ModalityConcatenator
+        return float(X.label_rate or 25.0)
     return float(getattr(X[i], "frame_rate", 25.0))
 
 

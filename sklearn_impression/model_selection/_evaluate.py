@@ -311,19 +311,27 @@ object, default="receivers"
     elif isinstance(proto, RecordingGroupKFold):
         splits = list(proto.split(X))
         enrolling = isinstance(proto, EnrolmentSplit)
+        if enrolling:  # checked before any training, not after a fold's fit
+            enrol_masks = enrolment_masks(X, proto.enrol_seconds)
+            for k, (_, test) in enumerate(splits):
+                if not any((~enrol_masks[i]).any() for i in test):
+                    raise ValueError(
+                        f"enrol_seconds={proto.enrol_seconds:g} leaves no frame to "
+                        f"score in fold {k + 1}: its test receivers have no more "
+                        "data than that")
         for k, (train, test) in enumerate(splits):
             t0 = time.perf_counter()
             model = clone(estimator).fit(_take(X, train), [y[i] for i in train])
             fit_time = time.perf_counter() - t0
-            t0 = time.perf_counter()
             Xte = _take(X, test)
             counts = [y[i].shape[0] for i in test]
             scored = [None] * len(test)
             enrol_info = {}
-            if enrolling:
+            if enrolling:  # timed on its own (enrol_time), not as prediction
                 scored, enrol_info = _enrol_fold(model, Xte, [y[i] for i in test],
                                                  proto.enrol_seconds)
                 offsets = enrol_info.pop("offsets")
+            t0 = time.perf_counter()
             pred = _as_2d_list(model.predict(Xte), counts, n_outputs)
             if enrolling:
                 pred = apply_offsets(offsets, _ids(Xte, "receiver"), pred)
