@@ -384,26 +384,14 @@ def _cmd_train(args):
 
 
 def _score(model, data, name):
-    from . import ccc_score
-    from .model_selection import describe_data
+    from .model_selection import ccc_by_dimension, ccc_by_receiver, describe_data
 
-    names = tuple(getattr(data, "target_names", ("competence", "warmth")))
-
-    def ccc(y_true, y_pred):
-        values = ccc_score(y_true, y_pred, multioutput="raw_values",
-                           average="pooled")
-        return {n: float(v) for n, v in zip(names, values, strict=True)}
-
+    names = getattr(data, "target_names", None)
     pred = model.predict(data.recordings)
-    ids = [str(r) for r in (data.receivers.tolist() if hasattr(data.receivers,
-                                                                "tolist")
-                            else list(data.receivers))]
-    receivers = {}
-    for r in dict.fromkeys(ids):
-        idx = [i for i, x in enumerate(ids) if x == r]
-        receivers[r] = ccc([data.targets[i] for i in idx], [pred[i] for i in idx])
+    ids = [str(r) for r in data.receivers]
     return {"data": describe_data(data.recordings, data.targets, name),
-            "ccc": ccc(data.targets, pred), "receiver_ccc": receivers}
+            "ccc": ccc_by_dimension(data.targets, pred, names),
+            "receiver_ccc": ccc_by_receiver(data.targets, pred, ids, names)}
 
 
 def _loaded(args, params=None):
