@@ -20,8 +20,13 @@ batch, the regressor's meaning of ``batch_size``; ``--batch-mode frames`` uses
 ``max(1, batch_size // window)`` windows, so every batch holds about the same number
 of frames.
 
+``--repeats N`` runs every window N times, alternating the order of the windows
+from repeat to repeat; each window then reports the run with its median training
+speed, the speeds of all runs, and the ratios to the first window repeat by repeat
+(on a shared machine single runs move by 10-20 %).
+
 Run ``python benchmarks/bench_window.py [--frames 100000] [--windows 1 10 25 50 100]
-[--threads 2]``; prints JSON.
+[--threads 2] [--repeats 1]``; prints JSON.
 """
 
 import argparse
@@ -101,6 +106,9 @@ def main():
                              "--batch-mode)")
     parser.add_argument("--attention-span", type=int, default=None,
                         help="attention_span for window > 1 (default: whole window)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run every window this many times, alternating the "
+                             "order; each window reports its median run")
     parser.add_argument("--worker-hop", type=int, default=None,
                         help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -111,28 +119,46 @@ def main():
                                 args.attention_span)))
         return
     machine = machine_info()
+    runs = {window: [] for window in args.windows}
+    for repeat in range(args.repeats):
+        # alternate the order, so drift in the machine's speed hits every window
+        order = args.windows if repeat % 2 == 0 else args.windows[::-1]
+        for window in order:
+            batch = (args.batch_size if args.batch_mode == "units"
+                     else max(1, args.batch_size // window))
+            if window > 1 and args.window_batch_size:
+                batch = args.window_batch_size
+            hop = window if args.hop == "window" else max(1, window // 2)
+            runs[window].append(run_worker(__file__, [
+                "--frames", args.frames, "--windows", window, "--epochs", args.epochs,
+                "--batch-size", batch, "--threads", args.threads,
+                "--worker-hop", hop]
+                + ([] if args.attention_span is None
+                   else ["--attention-span", args.attention_span])))
+            print(json.dumps({k: runs[window][-1][k] for k in (
+                "window", "train_frames_per_s", "predict_frames_per_s",
+                "peak_rss_gb")}), file=sys.stderr, flush=True)
     results = []
     for window in args.windows:
-        batch = (args.batch_size if args.batch_mode == "units"
-                 else max(1, args.batch_size // window))
-        if window > 1 and args.window_batch_size:
-            batch = args.window_batch_size
-        hop = window if args.hop == "window" else max(1, window // 2)
-        results.append(run_worker(__file__, [
-            "--frames", args.frames, "--windows", window, "--epochs", args.epochs,
-            "--batch-size", batch, "--threads", args.threads,
-            "--worker-hop", hop]
-            + ([] if args.attention_span is None
-               else ["--attention-span", args.attention_span])))
-        print(json.dumps({k: results[-1][k] for k in (
-            "window", "train_frames_per_s", "predict_frames_per_s", "peak_rss_gb")}),
-            file=sys.stderr, flush=True)
+        # the run with the median training speed stands for the window
+        ordered = sorted(runs[window], key=lambda r: r["train_frames_per_s"])
+        result = dict(ordered[(len(ordered) - 1) // 2])
+        result["train_frames_per_s_runs"] = [r["train_frames_per_s"]
+                                             for r in runs[window]]
+        result["predict_frames_per_s_runs"] = [r["predict_frames_per_s"]
+                                               for r in runs[window]]
+        results.append(result)
     base = results[0]
     for r in results:
         r["train_speed_vs_first"] = round(r["train_frames_per_s"]
                                           / base["train_frames_per_s"], 3)
         r["predict_speed_vs_first"] = round(r["predict_frames_per_s"]
                                             / base["predict_frames_per_s"], 3)
+        # the same ratio within each repeat (runs of a repeat are back to back)
+        r["train_speed_vs_first_runs"] = [
+            round(a / b, 3) for a, b in zip(r["train_frames_per_s_runs"],
+                                            base["train_frames_per_s_runs"],
+                                            strict=True)]
     print(json.dumps({
         "benchmark": "bench_window",
         "machine": machine,
@@ -141,7 +167,7 @@ def main():
                   "batch_mode": args.batch_mode, "batch_size": args.batch_size,
                   "window_batch_size": args.window_batch_size, "hop": args.hop,
                   "attention_span": args.attention_span,
-                  "torch_threads": args.threads},
+                  "torch_threads": args.threads, "repeats": args.repeats},
         "results": results,
         "load_average_end": os.getloadavg(),
     }, indent=1))

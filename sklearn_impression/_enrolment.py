@@ -253,9 +253,12 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:
+        from ._callbacks import flush_denormals
+
         dataset = _vector_dataset(model, frames, frame_rows, new_rows)
-        _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
-                     l2=float(l2))
+        with flush_denormals():
+            _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
+                         l2=float(l2))
     pred = model._predict_standardized(frames)
     _fit_calibration(model, np.asarray(frames.y, dtype=np.float64), pred,
                      frame_rows, rows, calibration)

@@ -6,6 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sklearn_impression.nn import (  # noqa: E402
+    REPRESENTATIONS,
     BatchIterator,
     CrossDomainModule,
     FrameDataset,
@@ -227,15 +228,18 @@ def test_attention_span_attends_within_blocks(shared):
     mask = torch.ones(3, 10, dtype=torch.bool)
     mask[1, 7:] = False  # recording padded at its end
     _, reps = blocks(e, r, mask)
-    z_e, _ = whole.emitter_lstm(e)
-    attention = whole.attention if shared else whole.attention["emitter"]
-    for start, stop in ((0, 4), (4, 8), (8, 10)):
-        pad = ~mask[:, start:stop]
-        real = ~pad.all(dim=1)  # a block of padding only is ignored downstream
-        block = z_e[real, start:stop]
-        want = attention(block, block, block, key_padding_mask=pad[real])[0]
-        torch.testing.assert_close(reps[0][real, start:stop], want, atol=1e-5,
-                                   rtol=1e-4)
+    z = {"emitter": whole.emitter_lstm(e)[0], "receiver": whole.receiver_lstm(r)[0]}
+    pairs = (("emitter", "emitter"), ("receiver", "receiver"),
+             ("emitter", "receiver"), ("receiver", "emitter"))
+    for rep, name, (query, value) in zip(reps, REPRESENTATIONS, pairs, strict=True):
+        attention = whole.attention if shared else whole.attention[name]
+        for start, stop in ((0, 4), (4, 8), (8, 10)):
+            pad = ~mask[:, start:stop]
+            real = ~pad.all(dim=1)  # a block of padding only is ignored downstream
+            q, v = z[query][real, start:stop], z[value][real, start:stop]
+            want = attention(q, v, v, key_padding_mask=pad[real])[0]
+            torch.testing.assert_close(rep[real, start:stop], want, atol=1e-5,
+                                       rtol=1e-4)
     wide = _module(attention_span=10, **params)
     wide.load_state_dict(whole.state_dict())
     torch.testing.assert_close(wide(e, r, mask)[0], whole(e, r, mask)[0])

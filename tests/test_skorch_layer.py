@@ -101,3 +101,49 @@ def test_lstm_baseline_runs_on_skorch_and_leaves_global_rng_alone(data):
                          random_state=0).fit(X, y)
     np.testing.assert_array_equal(np.concatenate(again.predict(X)),
                                   np.concatenate(model.predict(X)))
+
+
+def _denormal_survives():
+    return float(torch.tensor([1e-39]) * 2) != 0.0
+
+
+@pytest.mark.skipif(not torch.set_flush_denormal(False),
+                    reason="this CPU has no flush-denormal mode (not x86 with SSE3)")
+def test_fit_and_predict_flush_denormals_and_restore_the_mode(data, monkeypatch):
+    """Training and prediction run with denormals flushed (slow x86 arithmetic in
+    long LSTM backward passes); the caller's mode is restored, and kept when the
+    caller had set it."""
+    X, y = data
+    seen = []
+    forward = CrossDomainRegressor._make_net
+
+    def spy(self, *args, **kwargs):
+        net = forward(self, *args, **kwargs)
+        train_step = net.train_step
+
+        def step(*a, **k):
+            seen.append(("train", _denormal_survives()))
+            return train_step(*a, **k)
+
+        net.train_step = step
+        return net
+
+    monkeypatch.setattr(CrossDomainRegressor, "_make_net", spy)
+    model = CrossDomainRegressor(**tiny_net(max_epochs=1)).fit(X, y)
+    assert seen and not any(survives for _, survives in seen)
+    assert _denormal_survives()  # restored after fit
+    module = model.net_.module_
+    hook = module.register_forward_hook(
+        lambda *_: seen.append(("predict", _denormal_survives())))
+    seen.clear()
+    model.predict(X)
+    hook.remove()
+    assert seen and not any(survives for _, survives in seen)
+    assert _denormal_survives()
+    try:
+        torch.set_flush_denormal(True)
+        with cd_callbacks.flush_denormals():
+            assert not _denormal_survives()
+        assert not _denormal_survives()  # the caller's choice stays
+    finally:
+        torch.set_flush_denormal(False)

@@ -171,26 +171,37 @@ class CrossDomainModule(nn.Module):
 
     def _attend_blocks(self, attention, query, value, key_padding_mask, span):
         """Attention within consecutive blocks of ``span`` steps (padded at the end)."""
-        batch, steps, width = query.shape
-        extra = -steps % span
-        padding = key_padding_mask
-        if extra:
-            if padding is None:
-                padding = torch.zeros(batch, steps, dtype=torch.bool,
-                                      device=query.device)
-            pad = query.new_zeros(batch, extra, width)
-            query, value = torch.cat([query, pad], 1), torch.cat([value, pad], 1)
-            padding = torch.cat([padding, padding.new_ones(batch, extra)], 1)
-        blocks = (steps + extra) // span
-        query = query.reshape(batch * blocks, span, width)
-        value = value.reshape(batch * blocks, span, width)
-        if padding is not None:
-            padding = padding.reshape(batch * blocks, span)
-            # a block of padding only would give NaN; its outputs are ignored
-            padding = padding & ~padding.all(dim=1, keepdim=True)
-        out = _block_attention(attention, query, value, padding)
-        return out.reshape(batch, steps + extra, width)[:, :steps]
+        steps = query.shape[1]
+        (query, value), padding = _to_blocks((query, value), key_padding_mask, span)
+        width = attention.embed_dim
+        weight, bias = attention.in_proj_weight, attention.in_proj_bias
+        q = _split_heads(F.linear(query, weight[:width], bias[:width]),
+                         attention.num_heads)
+        k, v = (_split_heads(t, attention.num_heads) for t in
+                F.linear(value, weight[width:], bias[width:]).chunk(2, dim=-1))
+        return _from_blocks(attention.out_proj(_merge_heads(
+            _block_attention(q, k, v, padding))), steps)
 
+    def _attend_pairs_in_blocks(self, z_e, z_r, key_padding_mask, span):
+        """The four shared-weight attentions within blocks, projecting each domain once.
+
+        ``Attn(e, e, e)``, ``Attn(r, r, r)``, ``Attn(e, r, r)`` and ``Attn(r, e, e)``
+        need the query, key and value projections of ``z_e`` and ``z_r`` only once
+        each; projecting the four (query, value) pairs would do it twice.
+        """
+        attention = self.attention
+        steps = z_e.shape[1]
+        (z_e, z_r), padding = _to_blocks((z_e, z_r), key_padding_mask, span)
+        # (2 domains, batch, blocks, span, 3 * width) -> q, k, v, each of
+        # (2, batch, blocks, heads, span, size)
+        qkv = F.linear(torch.stack([z_e, z_r]), attention.in_proj_weight,
+                       attention.in_proj_bias)
+        q, k, v = (_split_heads(t, attention.num_heads) for t in qkv.chunk(3, dim=-1))
+        # queries e, r, e, r against keys and values e, r, r, e
+        out = _block_attention(torch.cat([q, q]), torch.stack([k[0], k[1], k[1], k[0]]),
+                               torch.stack([v[0], v[1], v[1], v[0]]), padding)
+        return tuple(_from_blocks(attention.out_proj(_merge_heads(out)), steps)
+                     .unbind(0))
 
     def forward(self, emitter, receiver, mask=None, listener=None):
         """Predict every time step; also return the four representations.
@@ -231,7 +242,10 @@ class CrossDomainModule(nn.Module):
     def decode(self, z_e, z_r, mask=None):
         """Attention and head on encodings: ``(y_pred, representations)``."""
         padding = None if mask is None else ~mask
-        if self.shared_attention:
+        span = self.attention_span
+        if self.shared_attention and span is not None and z_e.shape[1] > span:
+            reps = self._attend_pairs_in_blocks(z_e, z_r, padding, span)
+        elif self.shared_attention:
             # The four calls share weights: one call on a 4x batch is faster.
             query = torch.cat([z_e, z_r, z_e, z_r])
             value = torch.cat([z_e, z_r, z_r, z_e])
@@ -252,22 +266,53 @@ class CrossDomainModule(nn.Module):
         return self.head(torch.cat(fused, dim=-1)), tuple(reps)
 
 
-def _block_attention(attention, query, value, key_padding_mask):
-    """``attention(query, value, value)[0]`` for many short blocks, computed directly.
+def _to_blocks(tensors, key_padding_mask, span):
+    """Pad ``(batch, steps, width)`` tensors to whole blocks of ``span`` steps.
 
-    The same parameters and result as :class:`torch.nn.MultiheadAttention` without
-    dropout; on short blocks plain matrix products beat its fused kernel, and the
-    head split needs no batch-first transposes.
+    Returns the tensors as ``(batch, blocks, span, width)`` and the key padding mask
+    as ``(batch, blocks, 1, 1, span)`` (``None`` when nothing is padded), ready to
+    broadcast over heads and queries. A block of padding only attends to all its
+    keys instead of none (which would give NaN); its outputs are ignored.
     """
-    n, steps, width = query.shape
-    heads = attention.num_heads
-    size = width // heads
-    weight, bias = attention.in_proj_weight, attention.in_proj_bias
-    q = F.linear(query, weight[:width], bias[:width])
-    k, v = F.linear(value, weight[width:], bias[width:]).chunk(2, dim=-1)
-    q, k, v = (t.reshape(n, steps, heads, size).transpose(1, 2) for t in (q, k, v))
-    scores = (q * size ** -0.5) @ k.transpose(-1, -2)
+    batch, steps, _ = tensors[0].shape
+    extra = -steps % span
+    padding = key_padding_mask
+    if extra:
+        if padding is None:
+            padding = torch.zeros(batch, steps, dtype=torch.bool,
+                                  device=tensors[0].device)
+        padding = torch.cat([padding, padding.new_ones(batch, extra)], 1)
+        tensors = [F.pad(t, (0, 0, 0, extra)) for t in tensors]
+    blocks = (steps + extra) // span
+    tensors = [t.reshape(batch, blocks, span, t.shape[-1]) for t in tensors]
+    if padding is not None:
+        padding = padding.reshape(batch, blocks, span)
+        padding = (padding & ~padding.all(dim=-1, keepdim=True))[:, :, None, None]
+    return tensors, padding
+
+
+def _from_blocks(x, steps):
+    """``(..., blocks, span, width)`` back to ``(..., steps, width)``, padding cut."""
+    return x.flatten(-3, -2)[..., :steps, :]
+
+
+def _split_heads(x, heads):
+    """``(..., span, width)`` -> ``(..., heads, span, width // heads)``."""
+    return x.unflatten(-1, (heads, -1)).transpose(-2, -3)
+
+
+def _merge_heads(x):
+    """``(..., heads, span, size)`` -> ``(..., span, heads * size)``."""
+    return x.transpose(-2, -3).flatten(-2)
+
+
+def _block_attention(q, k, v, key_padding_mask):
+    """Scaled dot-product attention of ``(..., heads, span, size)`` blocks.
+
+    The result of :class:`torch.nn.MultiheadAttention` without dropout, between its
+    projections; on short blocks plain matrix products beat the fused kernel.
+    """
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2)
     if key_padding_mask is not None:
-        scores = scores.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
-    out = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(n, steps, width)
-    return attention.out_proj(out)
+        scores = scores.masked_fill(key_padding_mask, float("-inf"))
+    return scores.softmax(dim=-1) @ v
