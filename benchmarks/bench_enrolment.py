@@ -15,7 +15,9 @@ Rows:
   ``evaluate_protocol(..., "receivers+enrol")`` gives a model without ``adapt``);
 - ``network``: CrossDomainRegressor (``--window``, ``--epochs``,
   ``--hidden-size``, ``--num-heads``, batch 32),
-  without enrolment and with ``adapt(calibration="offset" | "offset+gain")``;
+  without enrolment and with ``adapt(calibration="offset" | "offset+gain")``,
+  each with the per-receiver delay search (``lag_range``, default 2 s) and
+  without it (``lag_range=0``, rows "..., no lag");
 - ``network+LA``: the same with ``listener_adaptation=True``: ``adapt`` with the
   vector only, vector + offset, vector + offset + gain.
 
@@ -115,7 +117,10 @@ def accuracy(X, y, args):
                   {"offset": "generic", "offset+gain": "ridge_gain"}),
         "network": (lambda: CrossDomainRegressor(**params),
                     {"offset": {"calibration": "offset"},
-                     "offset+gain": {"calibration": "offset+gain"}}),
+                     "offset+gain": {"calibration": "offset+gain"},
+                     "offset, no lag": {"calibration": "offset", "lag_range": 0},
+                     "offset+gain, no lag": {"calibration": "offset+gain",
+                                             "lag_range": 0}}),
         "network+LA": (lambda: CrossDomainRegressor(listener_adaptation=True,
                                                     **params),
                        {"vector": {"calibration": "none"},

@@ -86,6 +86,7 @@ def init_table(model, receivers):
     n = model.n_fitted_listeners_ + 1
     model.listener_gain_ = np.ones((n, model.n_outputs_))
     model.listener_offset_ = np.zeros((n, model.n_outputs_))
+    model.listener_delay_ = np.zeros(n, dtype=np.int64)
 
 
 def _grow_table(model, new_ids):
@@ -99,6 +100,8 @@ def _grow_table(model, new_ids):
     model.listener_gain_ = np.vstack([model.listener_gain_, np.ones((n_new, k))])
     model.listener_offset_ = np.vstack([model.listener_offset_,
                                         np.zeros((n_new, k))])
+    model.listener_delay_ = np.concatenate([listener_delays(model),
+                                            np.zeros(n_new, dtype=np.int64)])
     if module.listener is not None and n_new:
         old = module.listener.weight.detach()
         grown = torch.nn.Embedding(old.shape[0] + n_new, old.shape[1]).to(old.device)
@@ -182,35 +185,68 @@ def _vector_dataset(model, frames, frame_rows, rows):
                         tensor(frame_rows, torch.int64))
 
 
-def _fit_calibration(model, y_std, pred_std, frame_rows, rows, calibration):
+def listener_delays(model):
+    """Extra reaction delay of every listener-table row, in label frames (a model
+    saved before per-receiver delays existed has none)."""
+    delays = getattr(model, "listener_delay_", None)
+    if delays is None:
+        return np.zeros(len(model.listener_gain_), dtype=np.int64)
+    return np.asarray(delays, dtype=np.int64)
+
+
+def _calibrate(p, t, calibration):
+    """Gain and offset per output of ``t ~ gain * p + offset``."""
+    gain = np.ones(p.shape[1])
+    if calibration == "offset+gain":
+        pc = p - p.mean(axis=0)
+        var = (pc ** 2).mean(axis=0)
+        cov = (pc * (t - t.mean(axis=0))).mean(axis=0)
+        gain = np.where(var > 1e-8, cov / np.maximum(var, 1e-8), 1.0)
+        gain = np.clip(gain, 0.1, 10.0)
+    offset = np.zeros(p.shape[1])
+    if calibration != "none":
+        offset = (t - gain * p).mean(axis=0)
+    return gain, offset
+
+
+def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
+                               calibration, max_shift):
+    """Per receiver row: the extra delay (within ``max_shift`` frames of the
+    model's label delay) and the calibration whose traces fit its targets best.
+
+    ``traces`` are the network's standardised outputs per recording before the
+    label delay and smoothing; each candidate delay is applied the way
+    ``predict`` applies it (shift, then smoothing), the calibration fitted, and
+    the squared error kept. Ties go to the smallest shift.
+    """
+    candidates = sorted(range(-max_shift, max_shift + 1), key=abs)
     for row in rows:
-        sel = frame_rows == row
-        p, t = pred_std[sel], y_std[sel]
-        gain = np.ones(p.shape[1])
-        if calibration == "offset+gain":
-            pc = p - p.mean(axis=0)
-            var = (pc ** 2).mean(axis=0)
-            cov = (pc * (t - t.mean(axis=0))).mean(axis=0)
-            gain = np.where(var > 1e-8, cov / np.maximum(var, 1e-8), 1.0)
-            gain = np.clip(gain, 0.1, 10.0)
-        offset = np.zeros(p.shape[1])
-        if calibration != "none":
-            offset = (t - gain * p).mean(axis=0)
-        model.listener_gain_[row] = gain
-        model.listener_offset_[row] = offset
+        mine = np.flatnonzero(trace_rows == row)
+        t = np.concatenate([targets[i] for i in mine])
+        best = None
+        for extra in candidates:
+            p = np.concatenate(model._finish_traces([traces[i] for i in mine],
+                                                    extra_delay=extra))
+            gain, offset = _calibrate(p, t, calibration)
+            error = float(((t - gain * p - offset) ** 2).sum())
+            if best is None or error < best[0]:
+                best = (error, extra, gain, offset)
+        _, model.listener_delay_[row], model.listener_gain_[row], \
+            model.listener_offset_[row] = best
 
 
-def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
+def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
     """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
     import torch
 
     from ._flat import flatten
-    from ._temporal import delay_targets
+    from ._temporal import delay_frames, delay_targets
 
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
                          f"{calibration!r}")
-    for name, value in (("steps", steps), ("lr", lr), ("l2", l2)):
+    for name, value in (("lag_range", lag_range), ("steps", steps), ("lr", lr),
+                        ("l2", l2)):
         if isinstance(value, bool) or not np.isscalar(value) or not value >= 0:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     receivers = receiver_ids(X, "adapt")
@@ -220,8 +256,9 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
     if y is None:
         raise ValueError("adapt needs the enrolment targets y")
     model._check_dyadic_features(X)
-    # the same per-person normalisation and label delay as fit and predict
-    X = delay_targets(model._normalize(X), getattr(model, "label_delay_frames_", 0))
+    label_rate = X.label_rate
+    # the same per-person normalisation as fit and predict
+    X = model._normalize(X)
     frames = flatten(X, y)
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "
@@ -234,6 +271,7 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
         raise ValueError(
             f"adapt needs at least {MIN_ENROLMENT_FRAMES} labelled frames per "
             f"receiver; receivers {few} (receiver: frames) have fewer")
+    max_shift = delay_frames(lag_range, label_rate, "lag_range")
     fitted = set(model.listener_ids_[:model.n_fitted_listeners_])
     known = {r: k + 1 for k, r in enumerate(model.listener_ids_)}
     _grow_table(model, [r for r in counts if r not in known])
@@ -249,17 +287,25 @@ def adapt(model, X, y, *, calibration, steps, lr, l2):  # noqa: C901
                 weight[0].detach().clone()
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
+    model.listener_delay_[rows] = 0
     frame_rows = listener_rows(model, receivers, frames.lengths, warn=False)
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:
         from ._callbacks import flush_denormals
 
-        dataset = _vector_dataset(model, frames, frame_rows, new_rows)
+        # the vectors learn the targets at t from the features at t - label delay
+        delayed = model.scaler_.transform(flatten(
+            delay_targets(X, getattr(model, "label_delay_frames_", 0)), y))
+        delayed.listener = frame_rows
+        dataset = _vector_dataset(model, delayed, frame_rows, new_rows)
         with flush_denormals():
             _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
                          l2=float(l2))
-    pred = model._predict_standardized(frames)
-    _fit_calibration(model, np.asarray(frames.y, dtype=np.float64), pred,
-                     frame_rows, rows, calibration)
+    bounds = np.cumsum(frames.lengths)[:-1]
+    traces = np.split(model._predict_standardized(frames), bounds)
+    targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)
+    trace_rows = listener_rows(model, receivers, np.ones(len(receivers)), warn=False)
+    _fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
+                               calibration=calibration, max_shift=max_shift)
     return model

@@ -25,9 +25,11 @@ class DyadicInputsMixin:
             return X
         return ReceiverNormalizer(by=self.normalize_by).fit_transform(X)
 
-    def _finish_traces(self, traces):
-        traces = delay_predictions(traces, self.label_delay_frames_)
-        return smooth_traces(traces, self.smoothing_frames_)
+    def _finish_traces(self, traces, extra_delay=0):
+        """Label delay (plus ``extra_delay`` frames, one or one per trace), then
+        smoothing."""
+        delays = self.label_delay_frames_ + np.asarray(extra_delay, dtype=np.int64)
+        return smooth_traces(delay_predictions(traces, delays), self.smoothing_frames_)
 
     def _frames(self, X, y=None, *, reset):
         """Validate ``X`` (and ``y``) into flat :class:`Frames`."""

@@ -41,17 +41,27 @@ def delay_targets(X, delay):
 
 
 def delay_predictions(traces, delay):
-    """Shift each trace ``delay`` frames later; the start repeats the first value."""
-    if not delay:
+    """Shift each trace ``delay`` frames later; the start repeats the first value.
+
+    ``delay`` is one int for all traces or one per trace; a negative delay shifts
+    earlier and repeats the last value at the end.
+    """
+    delays = np.broadcast_to(np.asarray(delay, dtype=np.int64), (len(traces),))
+    if not delays.any():
         return traces
-    out = []
-    for p in traces:
-        if p.shape[0] <= delay:
-            out.append(np.repeat(p[:1], p.shape[0], axis=0))
-        else:
-            out.append(np.concatenate([np.repeat(p[:1], delay, axis=0),
-                                       p[:-delay]]))
-    return out
+    return [_shift(p, int(d)) for p, d in zip(traces, delays, strict=True)]
+
+
+def _shift(p, delay):
+    n = p.shape[0]
+    if delay == 0 or n == 0:
+        return p
+    if abs(delay) >= n:
+        edge = p[:1] if delay > 0 else p[-1:]
+        return np.repeat(edge, n, axis=0)
+    if delay > 0:
+        return np.concatenate([np.repeat(p[:1], delay, axis=0), p[:-delay]])
+    return np.concatenate([p[-delay:], np.repeat(p[-1:], -delay, axis=0)])
 
 
 def smooth_traces(traces, width):

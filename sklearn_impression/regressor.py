@@ -200,6 +200,10 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         Output calibration per row, in standardised target units: a receiver's
         network output ``y`` becomes ``gain * y + offset``. Identity except for
         receivers enrolled with :meth:`adapt`.
+    listener_delay_ : ndarray of shape (n_listeners + 1,)
+        Extra reaction delay per row in label frames, added to
+        ``label_delay_frames_`` for that receiver's predictions; 0 except for
+        receivers enrolled with :meth:`adapt` (``lag_range``).
     label_delay_frames_, smoothing_frames_ : int
         ``label_delay`` and ``smoothing`` in label frames (0 for 2-D arrays).
 
@@ -472,15 +476,19 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             frames.lengths, warn=True)
         frames.listener = rows
         y = self._predict_standardized(frames)
+        extra_delay = 0
         if rows is not None:
             y = y * self.listener_gain_[rows] + self.listener_offset_[rows]
+            extra_delay = _enrolment.listener_delays(self)[_enrolment.listener_rows(
+                self, X.receivers, np.ones(len(X)), warn=False)]
         y = self.scaler_.inverse_targets(y)
         if self.input_kind_ == "frames":
-            return self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]))
+            return self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
+                                       extra_delay)
         return y[:, 0] if self._y_1d else y
 
-    def adapt(self, X, y, *, calibration="offset+gain", steps=30, lr=0.1,
-              l2=0.01):
+    def adapt(self, X, y, *, calibration="offset", lag_range=2.0, steps=30,
+              lr=0.1, l2=0.01):
         """Enrol receivers: fit only their own parameters from labelled frames.
 
         For every receiver in ``X`` this fits, with the shared network frozen
@@ -489,8 +497,10 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         * with ``listener_adaptation=True``, the receiver's listener vector,
           started from the population vector, by ``steps`` full-batch Adam steps
           on the task MSE (receivers seen in ``fit`` keep their trained vector);
-        * then an output calibration per output (``calibration``), fitted on the
-          model's predictions for the same frames.
+        * then the receiver's reaction delay (within ``lag_range`` seconds of
+          ``label_delay``) and an output calibration per output
+          (``calibration``), chosen together to fit the model's predictions for
+          the same recordings to their targets.
 
         Afterwards :meth:`predict` uses these parameters for every recording of
         an enrolled receiver; other receivers are unaffected. Enrolling a
@@ -511,13 +521,20 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             (1,500 frames at 25 Hz) is the documented protocol.
         y : list of arrays of shape (n_frames_i, n_outputs)
             Their targets (finite).
-        calibration : {"offset+gain", "offset", "none"}, default="offset+gain"
+        calibration : {"offset", "offset+gain", "none"}, default="offset"
             ``"offset"`` adds the mean residual per output; ``"offset+gain"``
             first rescales by the least-squares slope of the targets on the
-            predictions (clipped to [0.1, 10]). With 60 s of enrolment the gain
-            added 0.004-0.12 mean CCC over the offset alone on both synthetic
-            generators (``benchmarks/bench_enrolment.py``); the slider's gain
-            differs between people as much as its offset.
+            predictions (clipped to [0.1, 10]). Over three seeds of both synthetic
+            generators with 60 s of enrolment (``benchmarks/bench_enrolment.py``)
+            the gain added up to 0.03 mean CCC on ``make_impression`` but cost up
+            to 0.08 on ``make_dyadic_drift``, whose sliders saturate: a slope
+            from one minute does not carry over to other stimuli.
+        lag_range : float, default=2.0
+            Seconds: each receiver's predictions are shifted by the extra delay
+            in ``[-lag_range, lag_range]`` (whole label frames) that, after the
+            calibration, fits the enrolment targets best; people react to what
+            they see with their own lag. 0 keeps ``label_delay`` for everyone.
+            Needs ``X.label_rate`` when above 0.
         steps : int, default=30
             Full-batch Adam steps for the listener vectors (0: keep the
             population vector). They use at most 512 evenly spaced frames per
@@ -552,8 +569,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         check_is_fitted(self, "net_")
         if not hasattr(self, "listener_ids_"):  # a model from before enrolment
             _enrolment.init_table(self, None)
-        return _enrolment.adapt(self, X, y, calibration=calibration, steps=steps,
-                                lr=lr, l2=l2)
+        return _enrolment.adapt(self, X, y, calibration=calibration,
+                                lag_range=lag_range, steps=steps, lr=lr, l2=l2)
 
     # -- persistence (see sklearn_impression._persistence) --------------------------
     def _get_model_state(self):

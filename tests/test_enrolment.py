@@ -44,8 +44,9 @@ def _target(r, e, p):
 
 @pytest.fixture(scope="module")
 def data():
-    """Frames of receivers p0..p3 (40 + 60 frames each)."""
-    return dyadic_frames(_target, n_receivers=4, n_frames=(40, 60), seed=0)
+    """Frames of receivers p0..p3 (40 + 60 frames each), labels at 25 Hz."""
+    X, y = dyadic_frames(_target, n_receivers=4, n_frames=(40, 60), seed=0)
+    return _with_label_rate(X), y
 
 
 def _split(data, receivers):
@@ -145,7 +146,7 @@ def test_adapt_changes_only_enrolled_receivers(data, listener_adaptation):
     before_pred = _quiet_predict(model, X)
     before_state = _shared_state(model)
     X_enrol, y_enrol = _split(data, ("p2",))
-    model.adapt(X_enrol, y_enrol)
+    model.adapt(X_enrol, y_enrol, lag_range=0)
     _assert_same_state(before_state, _shared_state(model))
     after_pred = _quiet_predict(model, X)
     for r, b, a in zip(X.receivers, before_pred, after_pred, strict=True):
@@ -169,12 +170,12 @@ def test_adapt_gain_calibration_is_least_squares(data):
     raw = model.predict(X)
     # Targets that are an exact affine map of the predictions: recovered exactly.
     y = [np.column_stack([2.5 * p[:, 0] + 3.0, 0.5 * p[:, 1] - 1.0]) for p in raw]
-    model.adapt(X, y)  # default: offset + gain
+    model.adapt(X, y, calibration="offset+gain", lag_range=0)
     for c, t in zip(model.predict(X), y, strict=True):
         np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-4)
     # A slope beyond [0.1, 10] is clipped; the offset then matches the means.
     y = [np.column_stack([50.0 * p[:, 0], p[:, 1]]) for p in raw]
-    model.adapt(X, y)
+    model.adapt(X, y, calibration="offset+gain", lag_range=0)
     calibrated, target = np.concatenate(model.predict(X)), np.concatenate(y)
     stacked = np.concatenate(raw)
     np.testing.assert_allclose(calibrated[:, 0] - calibrated[:, 0].mean(),
@@ -187,14 +188,14 @@ def test_adapt_gain_calibration_is_least_squares(data):
 def test_adapt_fits_the_vector_of_a_new_receiver_only(data):
     model = _fit(data, listener_adaptation=True)
     table_before = model.net_.module_.listener.weight.detach().clone()
-    model.adapt(*_split(data, ("p3",)), calibration="none")
+    model.adapt(*_split(data, ("p3",)), calibration="none", lag_range=0)
     table = model.net_.module_.listener.weight.detach()
     assert table.shape[0] == table_before.shape[0] + 1
     assert torch.equal(table[:3], table_before)
     assert not torch.equal(table[3], table_before[0])  # moved from the population
     np.testing.assert_array_equal(model.listener_offset_, 0.0)
     # steps=0 keeps the population vector; "offset" then only shifts outputs.
-    model.adapt(*_split(data, ("p3",)), steps=0)
+    model.adapt(*_split(data, ("p3",)), steps=0, lag_range=0)
     assert torch.equal(model.net_.module_.listener.weight[3], table_before[0])
     assert np.abs(model.listener_offset_[3]).sum() > 0
 
@@ -203,12 +204,52 @@ def test_adapt_offset_calibration_is_the_mean_residual(data):
     model = _fit(data)
     X, y = _split(data, ("p3",))
     raw = model.predict(X)
-    model.adapt(X, y, calibration="offset")
+    model.adapt(X, y, calibration="offset", lag_range=0)
     calibrated = model.predict(X)
     residual = np.concatenate(y) - np.concatenate(raw)
     shift = np.concatenate(calibrated) - np.concatenate(raw)
     np.testing.assert_allclose(shift, np.broadcast_to(residual.mean(axis=0),
                                                       shift.shape), atol=1e-5)
+
+
+def _with_label_rate(X, rate=25.0):
+    return DyadicFrames(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                        X.emitter_feature_names, X.receiver_feature_names,
+                        X.receivers, X.stimuli, X.emitter_rows, label_rate=rate)
+
+
+def _delayed_affine(model, X, delay, *, gain, offset):
+    """Targets that are the model's own predictions, ``delay`` frames later
+    (earlier when negative; one value or one per recording), times ``gain``
+    plus ``offset``."""
+    from sklearn_impression._temporal import delay_predictions
+
+    raw = _quiet_predict(model, X)
+    return [g * p + o for p, g, o in zip(
+        delay_predictions(raw, delay), np.broadcast_to(gain, len(raw)),
+        np.broadcast_to(offset, len(raw)), strict=True)]
+
+
+def test_adapt_finds_each_receivers_reaction_delay(data):
+    """Each enrolled receiver gets the extra delay (and calibration) that fits
+    their targets; predict applies it to that receiver's recordings only."""
+    model = _fit(data)
+    X, _ = _split(data, ("p2", "p3"))
+    truth = {"p2": (-3, 0.5, 2.0), "p3": (6, 1.5, -1.0)}  # delay, gain, offset
+    delay, gain, offset = zip(*(truth[r] for r in X.receivers), strict=True)
+    y = _delayed_affine(model, X, list(delay), gain=gain, offset=offset)
+    model.adapt(X, y, calibration="offset+gain", lag_range=0.4)  # 10 frames
+    for r, (frames, _, _) in truth.items():
+        assert model.listener_delay_[model.listener_ids_.index(r) + 1] == frames
+    for p, t in zip(model.predict(X), y, strict=True):
+        np.testing.assert_allclose(p, t, rtol=1e-4, atol=1e-4)
+    # without the search the same targets fit worse
+    flat = pickle.loads(pickle.dumps(model)).adapt(X, y, calibration="offset+gain",
+                                                     lag_range=0)
+    assert not flat.listener_delay_.any()
+    err = np.mean([np.abs(p - t).mean() for p, t in
+                   zip(flat.predict(X), y, strict=True)])
+    assert err > 1e-3  # 10x the tolerance met with the search
 
 
 def test_adapt_bad_input(data, rng):
@@ -228,6 +269,10 @@ def test_adapt_bad_input(data, rng):
         model.adapt(X, None)
     with pytest.raises(ValueError, match="calibration must be one of"):
         model.adapt(X, y, calibration="gain")
+    with pytest.raises(ValueError, match="lag_range must be a number >= 0"):
+        model.adapt(X, y, lag_range=-1.0)
+    with pytest.raises(ValueError, match="lag_range=2.0 s needs the labels' rate"):
+        model.adapt(_with_label_rate(X, None), y)
     with pytest.raises(NotFittedError):
         CrossDomainRegressor().adapt(X, y)
     array_model = CrossDomainRegressor(**TINY).fit(rng.normal(size=(60, 4)),
@@ -269,7 +314,10 @@ def test_adapt_pipeline_on_recordings_cut_from_the_start():
 @pytest.mark.parametrize("how", ["pickle", "joblib", "save_model"])
 def test_round_trips_keep_enrolled_receivers(data, how, tmp_path):
     model = _fit(data, listener_adaptation=True)
-    model.adapt(*_split(data, ("p3",)), calibration="offset+gain")
+    X_new, _ = _split(data, ("p3",))
+    y_new = _delayed_affine(model, X_new, 4, gain=2.0, offset=1.0)
+    model.adapt(X_new, y_new, calibration="offset+gain", lag_range=0.4)
+    assert model.listener_delay_.tolist() == [0, 0, 0, 4]
     X, _ = _split(data, ("p2", "p3"))
     expected = _quiet_predict(model, X)
     if how == "pickle":
@@ -284,6 +332,7 @@ def test_round_trips_keep_enrolled_receivers(data, how, tmp_path):
         loaded = load_model(tmp_path / "model.safetensors")
     assert loaded.listener_ids_ == ["p0", "p1", "p3"]
     np.testing.assert_array_equal(loaded.listener_gain_, model.listener_gain_)
+    np.testing.assert_array_equal(loaded.listener_delay_, model.listener_delay_)
     for a, b in zip(_quiet_predict(loaded, X), expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
