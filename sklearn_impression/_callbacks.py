@@ -27,7 +27,7 @@ from .nn._losses import _valid
 torch = import_torch()
 
 __all__ = ["CrossDomainNet", "FiniteLossGuard", "LossTerms", "ValidCCC", "TERMS",
-           "flush_denormals", "frame_net_params", "seeded_torch"]
+           "frame_net_params", "seeded_torch"]
 
 
 def frame_net_params(*, lr, max_epochs, batch_size, seed=None):
@@ -59,33 +59,6 @@ def seeded_torch(seed, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
-
-def _flushing_denormals():
-    """Whether this thread's CPU float ops flush denormal numbers to zero now."""
-    return float(torch.tensor([1e-39]) * 2) == 0.0
-
-
-@contextmanager
-def flush_denormals():
-    """Treat denormal floats as zero in this thread's CPU ops for the block.
-
-    Gradients that flow back through hundreds of LSTM steps (``window=250``) decay
-    into the denormal range, where x86 arithmetic is tens of times slower: the
-    chunked path's LSTM backward took 1.5x as long per frame until these were
-    flushed (``docs/performance.rst``). Values below 1.2e-38 carry no information
-    for this network. The previous mode (see :func:`torch.set_flush_denormal`) is
-    restored afterwards; on CPUs without the mode (non-x86) it does nothing.
-    """
-    if _flushing_denormals():
-        yield
-        return
-    changed = torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        if changed:
-            torch.set_flush_denormal(False)
-
 
 #: SHA-256 of the source of skorch's ``NeuralNet.run_single_epoch`` that
 #: :meth:`CrossDomainNet.run_single_epoch` was written against (skorch 1.4.0).

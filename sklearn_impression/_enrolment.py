@@ -292,16 +292,13 @@ def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:
-        from ._callbacks import flush_denormals
-
         # the vectors learn the targets at t from the features at t - label delay
         delayed = model.scaler_.transform(flatten(
             delay_targets(X, getattr(model, "label_delay_frames_", 0)), y))
         delayed.listener = frame_rows
         dataset = _vector_dataset(model, delayed, frame_rows, new_rows)
-        with flush_denormals():
-            _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
-                         l2=float(l2))
+        _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
+                     l2=float(l2))
     bounds = np.cumsum(frames.lengths)[:-1]
     traces = np.split(model._predict_standardized(frames), bounds)
     targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)

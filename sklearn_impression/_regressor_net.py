@@ -14,7 +14,6 @@ from ._callbacks import (
     FiniteLossGuard,
     LossTerms,
     ValidCCC,
-    flush_denormals,
     frame_net_params,
 )
 from ._torch import import_torch
@@ -113,9 +112,8 @@ class NetBuilderMixin:
         dataset = self._dataset(frames, self.net_.device)
         # Outputs stay on the device until the end: one transfer instead of one
         # synchronising copy per batch (skorch's default moves each batch to CPU).
-        with flush_denormals():
-            y_units = self.net_.forward(dataset, training=False,
-                                        device=self.net_.device).float().cpu().numpy()
+        y_units = self.net_.forward(dataset, training=False,
+                                    device=self.net_.device).float().cpu().numpy()
         if self.window == 1:
             return y_units[:, 0, :].astype(np.float64)
         mask = None if dataset.window_mask is None else \

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _enrolment
-from ._callbacks import flush_denormals, seeded_torch
+from ._callbacks import seeded_torch
 from ._frames import DyadicFrames
 from ._presets import PAPER_PARAMS
 from ._regressor_inputs import DyadicInputsMixin
@@ -430,7 +430,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                 self.checkpoint_dir, fit_fingerprint(self, (train_ds, valid_ds)))
             self._checkpoint.load()  # a bad checkpoint fails here, before training
         self.net_ = self._make_net(device, seed=seed, valid_ds=valid_ds)
-        with seeded_torch(seed, device), flush_denormals():
+        with seeded_torch(seed, device):
             try:
                 if self._checkpoint is None:
                     self.net_.fit(train_ds, None)

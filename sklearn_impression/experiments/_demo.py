@@ -347,8 +347,9 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         "The gap between `paper` and `receivers` is what the paper's frame split "
         "leaks: its test frames have neighbours from the same receiver and "
         "stimulus in training. `receivers+enrol` is a stranger who annotated "
-        "briefly: the network is enrolled with `adapt` (output offset and gain "
-        "per receiver), ridge and the constant get an output offset from the "
+        "briefly: the network is enrolled with `adapt` (an output offset and "
+        "a reaction delay per receiver), ridge and the constant get an output "
+        "offset from the "
         "same seconds, and those seconds are not scored.",
         "",
     ])

@@ -162,7 +162,7 @@ class LSTMBaseline(_FrameBaseline):
         torch = import_torch()
         from skorch import NeuralNetRegressor
 
-        from .._callbacks import flush_denormals, frame_net_params, seeded_torch
+        from .._callbacks import frame_net_params, seeded_torch
         from ._lstm_module import LSTMRegressorModule
 
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -183,8 +183,7 @@ class LSTMBaseline(_FrameBaseline):
             **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
                                batch_size=self.batch_size, seed=seed),
         )
-        # weights, dropout; global state untouched
-        with seeded_torch(seed, device), flush_denormals():
+        with seeded_torch(seed, device):  # weights, dropout; global state untouched
             self.net_.fit(dataset, None)
         self.module_ = self.net_.module_
         self.module_.eval()
@@ -204,13 +203,11 @@ class LSTMBaseline(_FrameBaseline):
         from .._torch import import_torch
 
         torch = import_torch()
-        from .._callbacks import flush_denormals
         from ..nn import average_windows
 
         dataset = self._dataset(torch, frames, self.window, self.net_.device)
-        with flush_denormals():
-            y_windows = self.net_.forward(dataset, training=False,
-                                          device=self.net_.device).cpu().numpy()
+        y_windows = self.net_.forward(dataset, training=False,
+                                      device=self.net_.device).cpu().numpy()
         values = average_windows(y_windows, dataset.windows.cpu().numpy(), None,
                                  int(counts.sum()))
         return _predict_output(self, _split_rows(values, counts), as_array)
