@@ -41,8 +41,8 @@ __all__ = ["main"]
 PROG = "sklearn-impression"
 
 #: The demo's measured run time, stated in ``demo --help`` and the README.
-DEMO_TIME = ("44 s wall on an idle 2-core AMD EPYC, 46 s with oneDNN and ATen capped "
-             "at AVX2")
+DEMO_TIME = ("44-51 s wall on an idle 2-core AMD EPYC, 53 s with oneDNN and ATen "
+             "capped at AVX2")
 
 
 class _Parser(argparse.ArgumentParser):
