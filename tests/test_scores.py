@@ -1,15 +1,10 @@
-"""Public per-dimension and per-receiver CCC, and the old private aliases."""
+"""Public per-dimension and per-receiver CCC."""
 
 import numpy as np
 import pytest
 
 from sklearn_impression.metrics import ccc_score
 from sklearn_impression.model_selection import ccc_by_dimension, ccc_by_receiver
-from sklearn_impression.model_selection._evaluate import (
-    _ccc,
-    _named,
-    _receiver_scores,
-)
 
 
 @pytest.fixture
@@ -33,14 +28,3 @@ def test_ccc_by_receiver_pools_each_receivers_recordings(traces):
         ccc_by_receiver(y_true, y_pred, receivers[:2])
     with pytest.raises(ValueError, match="1 target names for 2 outputs"):
         ccc_by_dimension(y_true, y_pred, ["warmth"])
-
-
-def test_private_aliases_match_the_public_functions(traces):
-    y_true, y_pred, receivers = traces
-    names = ("competence", "warmth")
-    assert _named(_ccc(y_true, y_pred), names) == ccc_by_dimension(y_true, y_pred)
-    old = _receiver_scores(receivers, y_true, y_pred, names)
-    new = ccc_by_receiver(y_true, y_pred, receivers, names)
-    assert {r: s for r, (s, _) in old.items()} == {
-        r: {k: v for k, v in s.items() if k != "n_frames"} for r, s in new.items()}
-    assert old["p0"][1] == [0, 2]

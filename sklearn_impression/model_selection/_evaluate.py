@@ -13,7 +13,6 @@ from sklearn.pipeline import Pipeline
 from .._flat import check_targets
 from .._frames import DyadicFrames
 from .._results import ResultMixin
-from ..metrics import ccc_score
 from ._describe import _ids, describe_data
 from ._enrolment import EnrolmentSplit, apply_offsets, enrol, enrolment_masks
 from ._protocols import (
@@ -55,29 +54,6 @@ def _as_2d_list(predictions, counts, n_outputs):
             )
         out.append(p)
     return out
-
-
-# Old private names kept for sklearn_impression/cli.py until it uses the public
-# ccc_by_dimension / ccc_by_receiver.
-def _ccc(y_true, y_pred):
-    """Deprecated alias: the pooled CCC per output as a flat array."""
-    return np.asarray(ccc_score(y_true, y_pred, multioutput="raw_values",
-                                average="pooled"), dtype=float).reshape(-1)
-
-
-def _named(values, names):
-    """Deprecated alias: values by name."""
-    return {n: float(v) for n, v in zip(names, values, strict=True)}
-
-
-def _receiver_scores(receivers, y_true, y_pred, names):
-    """Deprecated alias of :func:`ccc_by_receiver` (``(scores, positions)``)."""
-    scores = ccc_by_receiver(y_true, y_pred, receivers, names)
-    positions = {}
-    for j, r in enumerate(receivers):
-        positions.setdefault(r, []).append(j)
-    return {r: ({k: v for k, v in s.items() if k != "n_frames"}, positions[r])
-            for r, s in scores.items()}
 
 
 @dataclass(repr=False)
