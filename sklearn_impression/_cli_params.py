@@ -90,9 +90,21 @@ def read_config(path):
     return _flatten(data, f"--config {path}")
 
 
+class Params(dict):
+    """Parameters by name, with ``sources``: where each came from (``--set`` or
+    ``--config FILE``), for error messages."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sources = {}
+
+
 def collect_params(config=None, assignments=()):
     """The parameters of ``--config`` then ``--set`` (a later value wins)."""
-    params = {} if config is None else read_config(config)
+    params = Params()
+    if config is not None:
+        params.update(read_config(config))
+        params.sources.update(dict.fromkeys(params, f"--config {config}"))
     for item in assignments or ():
         name, sep, text = item.partition("=")
         name = name.strip()
@@ -100,13 +112,14 @@ def collect_params(config=None, assignments=()):
             raise ValueError(f"--set {item!r}: expected NAME=VALUE, e.g. "
                              "model__window=50")
         params[name] = parse_value(text.strip(), name)
+        params.sources[name] = "--set"
     for name, value in params.items():
         if name.rsplit("__", 1)[-1] in _NAME_LISTS and isinstance(value, str):
             params[name] = parse_value(value, name)
     return params
 
 
-def apply_params(pipeline, params, *, source="--set"):
+def apply_params(pipeline, params):
     """Set ``params`` on ``pipeline`` and validate them as ``fit`` would.
 
     Unknown names are a ValueError naming the step and suggesting the closest
@@ -115,7 +128,9 @@ def apply_params(pipeline, params, *, source="--set"):
     training.
     """
     steps = dict(pipeline.steps)
+    sources = getattr(params, "sources", {})
     for name in params:
+        source = sources.get(name, "--set")
         step, sep, param = name.partition("__")
         if not sep or step not in steps:
             raise ValueError(

@@ -314,7 +314,7 @@ def _cmd_ablation(args):
                              "'train --checkpoint-dir'")
         model_params[param] = value
     if model_params:  # checked as fit would, before any row trains
-        _pipeline(args, {f"model__{k}": v for k, v in model_params.items()})
+        _pipeline(args, params)  # every name is model__ here
     data, name = _load_data(args)
     rows = None if args.rows is None else [r.strip() for r in args.rows.split(",")
                                            if r.strip()]

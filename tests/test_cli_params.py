@@ -116,6 +116,11 @@ def test_bad_config_files_are_one_line_errors(capsys, tmp_path):
         capsys, main(["train", "--config", str(bad)]))
     assert "no such file" in _error_line(
         capsys, main(["train", "--config", str(tmp_path / "none.toml")]))
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("[model]\nwindw = 5\n")
+    line = _error_line(capsys, main(["train", "--config", str(unknown)]))
+    assert f"--config {unknown} model__windw" in line
+    assert "did you mean model__window?" in line
 
 
 def _train_command(out, checkpoint):
