@@ -468,3 +468,7 @@ def test_enrolment_masks_use_the_frames_label_rate():
     X = DyadicFrames([np.zeros((30, 1))], [np.zeros((30, 1))], [0], ["e"], ["r"],
                      receivers=["a"], label_rate=10.0)
     assert enrolment_masks(X, 1.0)[0].sum() == 10
+    no_rate = DyadicFrames([np.zeros((30, 1))], [np.zeros((30, 1))], [0], ["e"],
+                           ["r"], receivers=["a"])
+    with pytest.raises(ValueError, match="enrolment seconds need the labels' rate"):
+        enrolment_masks(no_rate, 1.0)

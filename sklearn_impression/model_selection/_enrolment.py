@@ -21,7 +21,12 @@ __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"
 
 def _frame_rate(X, i):
     if isinstance(X, DyadicFrames):  # label_rate: set by ModalityConcatenator
-        return float(X.label_rate or 25.0)
+        if X.label_rate is None:
+            raise ValueError(
+                "enrolment seconds need the labels' rate, but these DyadicFrames "
+                "have label_rate=None (recordings with different frame rates, or "
+                "built by hand): pass label_rate to DyadicFrames")
+        return float(X.label_rate)
     return float(getattr(X[i], "frame_rate", 25.0))
 
 
