@@ -56,12 +56,13 @@ def receiver_ids(X, what):
     return list(X.receivers)
 
 
-def listener_rows(model, receivers, lengths, *, warn):
+def listener_rows(model, receivers, lengths=None, *, warn):
     """Listener-table row of every frame (``None``: nothing per receiver).
 
     ``receivers`` holds the id of each recording (``None`` for a 2-D array) and
-    ``lengths`` its frame count. Receivers not in ``model.listener_ids_`` get
-    row 0; with ``warn`` one :class:`UnknownReceiverWarning` lists them.
+    ``lengths`` its frame count; without ``lengths`` the rows are per recording.
+    Receivers not in ``model.listener_ids_`` get row 0; with ``warn`` one
+    :class:`UnknownReceiverWarning` lists them.
     """
     ids = list(getattr(model, "listener_ids_", []))
     if not (model.listener_adaptation or ids) or receivers is None:
@@ -76,6 +77,8 @@ def listener_rows(model, receivers, lengths, *, warn):
             "(not seen in fit, not enrolled with adapt); they get the population "
             "listener vector and no output calibration", UnknownReceiverWarning,
             stacklevel=3)
+    if lengths is None:
+        return rows
     return np.repeat(rows, np.asarray(lengths, dtype=np.int64))
 
 
@@ -288,7 +291,8 @@ def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
     model.listener_delay_[rows] = 0
-    frame_rows = listener_rows(model, receivers, frames.lengths, warn=False)
+    trace_rows = listener_rows(model, receivers, warn=False)
+    frame_rows = np.repeat(trace_rows, frames.lengths)
     frames = model.scaler_.transform(frames)
     frames.listener = frame_rows
     if module.listener is not None and new_rows.size and steps:
@@ -302,7 +306,6 @@ def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
     bounds = np.cumsum(frames.lengths)[:-1]
     traces = np.split(model._predict_standardized(frames), bounds)
     targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)
-    trace_rows = listener_rows(model, receivers, np.ones(len(receivers)), warn=False)
     _fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
                                calibration=calibration, max_shift=max_shift)
     return model

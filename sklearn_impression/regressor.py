@@ -471,16 +471,16 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         check_is_fitted(self, "net_")
         X = self._normalize(X)
         frames = self.scaler_.transform(self._frames(X, reset=False))
-        rows = _enrolment.listener_rows(
-            self, X.receivers if isinstance(X, DyadicFrames) else None,
-            frames.lengths, warn=True)
+        recording_rows = _enrolment.listener_rows(
+            self, X.receivers if isinstance(X, DyadicFrames) else None, warn=True)
+        rows = (None if recording_rows is None
+                else np.repeat(recording_rows, frames.lengths))
         frames.listener = rows
         y = self._predict_standardized(frames)
         extra_delay = 0
         if rows is not None:
             y = y * self.listener_gain_[rows] + self.listener_offset_[rows]
-            extra_delay = _enrolment.listener_delays(self)[_enrolment.listener_rows(
-                self, X.receivers, np.ones(len(X)), warn=False)]
+            extra_delay = _enrolment.listener_delays(self)[recording_rows]
         y = self.scaler_.inverse_targets(y)
         if self.input_kind_ == "frames":
             return self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
