@@ -17,7 +17,11 @@ Rows:
   ``--hidden-size``, ``--num-heads``, batch 32),
   without enrolment and with ``adapt(calibration="offset" | "offset+gain")``,
   each with the per-receiver delay search (``lag_range``, default 2 s) and
-  without it (``lag_range=0``, rows "..., no lag");
+  without it (``lag_range=0``, rows "..., no lag"); every row passes the test
+  recordings as ``adapt``'s ``context`` (the per-receiver normalisation
+  statistics predict uses) except the rows "..., own statistics", which
+  normalise the enrolment seconds by their own statistics (``context=None``,
+  what ``adapt`` did before it had ``context``);
 - ``network+LA``: the same with ``listener_adaptation=True``: ``adapt`` with the
   vector only, vector + offset, vector + offset + gain.
 
@@ -28,9 +32,10 @@ pooled competence and warmth CCCs.
 Paper split (``--part paper``): the leaky frame-shuffled 80/10/10 split, with and
 without listener adaptation (window 1, the paper's frame-level model).
 
-Speed (``--part speed``): ``adapt`` of one new receiver from 60 s (1,500 frames)
-on a paper-size network (hidden 64, 2 layers, 16 heads) on one thread, wall and
-CPU (user+sys) seconds, window 1 and 25, with and without listener adaptation.
+Speed (``--part speed``): ``adapt`` of one new receiver from 60 s (1,500 frames),
+its whole 90 s recording as ``context``, on a paper-size network (hidden 64,
+2 layers, 16 heads) on one thread, wall and CPU (user+sys) seconds, window 1
+and 25, with and without listener adaptation.
 
 Prints one JSON document; ``--save`` writes it to ``benchmarks/results/`` (``--out``
 names the file, default ``bench_enrolment.json``).
@@ -120,7 +125,11 @@ def accuracy(X, y, args):
                      "offset+gain": {"calibration": "offset+gain"},
                      "offset, no lag": {"calibration": "offset", "lag_range": 0},
                      "offset+gain, no lag": {"calibration": "offset+gain",
-                                             "lag_range": 0}}),
+                                             "lag_range": 0},
+                     "offset, own statistics": {"calibration": "offset",
+                                                "context": None},
+                     "offset+gain, own statistics": {"calibration": "offset+gain",
+                                                     "context": None}}),
         "network+LA": (lambda: CrossDomainRegressor(listener_adaptation=True,
                                                     **params),
                        {"vector": {"calibration": "none"},
@@ -164,7 +173,7 @@ def accuracy(X, y, args):
                     pred = [cal[r][0] * p + cal[r][1] for r, p in
                             zip(Xte.receivers, enrolled.predict(Xte), strict=True)]
                 else:
-                    enrolled.adapt(X_head, y_head, **how)
+                    enrolled.adapt(X_head, y_head, **{"context": Xte, **how})
                     pred = enrolled.predict(Xte)
                 timing.setdefault(f"{name}/{variant}", []).append(
                     (round(time.perf_counter() - w0, 3),
@@ -217,7 +226,7 @@ def speed(args):
             for _ in range(3):
                 m = copy.deepcopy(model)
                 c0, w0 = time.process_time(), time.perf_counter()
-                m.adapt(new, y_new)
+                m.adapt(new, y_new, context=X.subset([2]))  # its 90 s recording
                 times.append((time.perf_counter() - w0, time.process_time() - c0))
             rows.append({"window": window, "listener_adaptation": la,
                          "frames": 1500,

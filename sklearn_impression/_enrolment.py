@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ._flat import _check_finite, recording_name
 from ._frames import DyadicFrames
 
 __all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
@@ -238,7 +239,35 @@ def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
             model.listener_offset_[row] = best
 
 
-def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
+def _check_context(model, context, receivers):
+    """``adapt``'s ``context``: the model's feature layout, and finite
+    recordings of every enrolled receiver."""
+    from ._flat import _check_finite, recording_name
+
+    if not isinstance(context, DyadicFrames):
+        raise TypeError(
+            "adapt's context must be DyadicFrames (the enrolled receivers' "
+            f"recordings as predict gets them), got {type(context).__name__}")
+    try:
+        model._check_dyadic_features(context)
+    except ValueError as error:
+        message = str(error)  # the check names its input X
+        raise ValueError("adapt's context" + message[1:] if message.startswith("X")
+                         else f"adapt's context: {message}") from None
+    have = receiver_ids(context, "adapt's context")
+    missing = sorted({str(r) for r in receivers if r not in set(have)})
+    if missing:
+        raise ValueError(
+            f"adapt's context has no recordings of receivers {missing}: it must "
+            "hold every enrolled receiver's recordings")
+    enrolled = set(receivers)
+    for i, r in enumerate(have):
+        if r in enrolled:  # the statistics read these
+            _check_finite(context.receiver_blocks[i], "adapt's context: receiver "
+                          f"features of {recording_name(context, i)}")
+
+
+def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # noqa: C901
     """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
     import torch
 
@@ -259,9 +288,12 @@ def adapt(model, X, y, *, calibration, lag_range, steps, lr, l2):  # noqa: C901
     if y is None:
         raise ValueError("adapt needs the enrolment targets y")
     model._check_dyadic_features(X)
+    if context is not None:
+        _check_context(model, context, receivers)
     label_rate = X.label_rate
-    # the same per-person normalisation as fit and predict
-    X = model._normalize(X)
+    # the per-person normalisation of predict: on the statistics of the
+    # receiver's recordings in context, or of the enrolment recordings
+    X = model._normalize(X, context)
     frames = flatten(X, y)
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "

@@ -13,6 +13,7 @@ from ._frames import DyadicFrames
 from ._recording import Recording
 from ._temporal import delay_predictions, smooth_traces
 from .preprocessing import ReceiverNormalizer
+from .preprocessing._normalizer import normalize_with_statistics_of
 
 __all__ = ["DyadicInputsMixin"]
 
@@ -20,9 +21,13 @@ __all__ = ["DyadicInputsMixin"]
 class DyadicInputsMixin:
     """Inputs and per-recording steps of the regressor (uses its parameters)."""
 
-    def _normalize(self, X):
+    def _normalize(self, X, context=None):
+        """Per-receiver (or per-recording) normalisation; with ``context``, each
+        receiver's statistics come from their recordings there (``adapt``)."""
         if self.normalize_by is None or not isinstance(X, DyadicFrames):
             return X
+        if context is not None and self.normalize_by == "receiver":
+            return normalize_with_statistics_of(X, context)
         return ReceiverNormalizer(by=self.normalize_by).fit_transform(X)
 
     def _finish_traces(self, traces, extra_delay=0):

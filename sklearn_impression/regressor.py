@@ -487,8 +487,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                                        extra_delay)
         return y[:, 0] if self._y_1d else y
 
-    def adapt(self, X, y, *, calibration="offset", lag_range=2.0, steps=30,
-              lr=0.1, l2=0.01):
+    def adapt(self, X, y, *, context=None, calibration="offset", lag_range=2.0,
+              steps=30, lr=0.1, l2=0.01):
         """Enrol receivers: fit only their own parameters from labelled frames.
 
         For every receiver in ``X`` this fits, with the shared network frozen
@@ -521,14 +521,31 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             (1,500 frames at 25 Hz) is the documented protocol.
         y : list of arrays of shape (n_frames_i, n_outputs)
             Their targets (finite).
+        context : DyadicFrames, default=None
+            Unlabelled recordings of the same receivers, only their features
+            read: the recordings you will pass to :meth:`predict`, or the whole
+            sessions the labelled segments were cut from. With
+            ``normalize_by="receiver"`` each receiver's features in ``X`` are
+            standardised with the statistics of their recordings in
+            ``context``, as :meth:`predict` will standardise them, so the
+            calibration fits the outputs :meth:`predict` gives for the same
+            frames. ``None`` uses the statistics of ``X`` itself: a minute's
+            statistics differ from a session's, and the calibration then
+            carries that difference (60 s enrolments on three seeds of both
+            synthetic generators scored 0.002-0.110 mean CCC lower without
+            ``context``, ``benchmarks/bench_enrolment.py``). Every receiver of
+            ``X`` needs recordings here; receivers only in ``context`` are
+            ignored. No effect with ``normalize_by=None`` or ``"recording"``
+            (each recording is standardised by itself).
         calibration : {"offset", "offset+gain", "none"}, default="offset"
             ``"offset"`` adds the mean residual per output; ``"offset+gain"``
             first rescales by the least-squares slope of the targets on the
             predictions (clipped to [0.1, 10]). Over three seeds of both synthetic
             generators with 60 s of enrolment (``benchmarks/bench_enrolment.py``)
-            the gain added up to 0.03 mean CCC on ``make_impression`` but cost up
-            to 0.08 on ``make_dyadic_drift``, whose sliders saturate: a slope
-            from one minute does not carry over to other stimuli.
+            the gain added 0.005-0.055 mean CCC, except on one seed of
+            ``make_dyadic_drift``, where it cost 0.107: its sliders saturate,
+            and a slope from one minute near saturation does not carry over to
+            other stimuli.
         lag_range : float, default=2.0
             Seconds: each receiver's predictions are shifted by the extra delay
             in ``[-lag_range, lag_range]`` (whole label frames) that, after the
@@ -569,8 +586,9 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         check_is_fitted(self, "net_")
         if not hasattr(self, "listener_ids_"):  # a model from before enrolment
             _enrolment.init_table(self, None)
-        return _enrolment.adapt(self, X, y, calibration=calibration,
-                                lag_range=lag_range, steps=steps, lr=lr, l2=l2)
+        return _enrolment.adapt(self, X, y, context=context,
+                                calibration=calibration, lag_range=lag_range,
+                                steps=steps, lr=lr, l2=l2)
 
     # -- persistence (see sklearn_impression._persistence) --------------------------
     def _get_model_state(self):

@@ -25,6 +25,7 @@ from sklearn_impression._persistence import load_model, save_model  # noqa: E402
 from sklearn_impression.experiments import RidgeBaseline  # noqa: E402
 from sklearn_impression.model_selection import (  # noqa: E402
     EnrolmentSplit,
+    RecordingGroupKFold,
     adapt_pipeline,
     enrolment_masks,
     evaluate_protocol,
@@ -282,17 +283,24 @@ def test_adapt_bad_input(data, rng):
     assert model.listener_ids_ == []  # nothing half-enrolled
 
 
-def test_adapt_pipeline_on_recordings_cut_from_the_start():
+def _small_pipeline(seed, **params):
+    """Recordings of receivers 0-2, a Pipeline fitted on receivers 0 and 1, and
+    the indices of the training and of receiver 2's recordings."""
     data = make_impression(3, 2, 4.0, emitter_channels={"audio": 3, "eye": 2,
                                                         "face": 2},
                            receiver_channels={"eye": 2, "face": 2, "physio": 1},
-                           random_state=0)
+                           random_state=seed)
     recs, targets = data.recordings, data.targets
     train = [i for i, r in enumerate(recs) if r.receiver != 2]
     new = [i for i, r in enumerate(recs) if r.receiver == 2]
     pipe = Pipeline([("resample", Resampler()), ("concat", ModalityConcatenator()),
-                     ("model", CrossDomainRegressor(**TINY))])
+                     ("model", CrossDomainRegressor(**{**TINY, **params}))])
     pipe.fit([recs[i] for i in train], [targets[i] for i in train])
+    return recs, targets, train, new, pipe
+
+
+def test_adapt_pipeline_on_recordings_cut_from_the_start():
+    recs, targets, train, new, pipe = _small_pipeline(0)
     X_head, y_head = head_seconds([recs[i] for i in new], [targets[i] for i in new],
                                   2.0)
     assert [r.n_frames for r in X_head] == [50]
@@ -309,6 +317,89 @@ def test_adapt_pipeline_on_recordings_cut_from_the_start():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(TypeError, match="has no adapt method"):
         adapt_pipeline(Pipeline([("ridge", RidgeBaseline())]), X_head, y_head)
+
+
+def _head_and_context(data):
+    """Receiver p3's first recording (labelled) and both of its recordings, the
+    second from a session whose receiver sensors read 3 higher."""
+    X, y = _split(data, ("p3",))
+    context = _with_receiver_blocks(X, [X.receiver_blocks[0],
+                                        X.receiver_blocks[1] + 3.0])
+    return X.subset([0]), y[:1], context
+
+
+def _with_receiver_blocks(X, blocks, names=None):
+    """``X`` with other receiver feature blocks (and names)."""
+    return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
+                        X.emitter_feature_names,
+                        X.receiver_feature_names if names is None else names,
+                        X.receivers, X.stimuli, X.emitter_rows,
+                        label_rate=X.label_rate)
+
+
+def test_adapt_context_calibrates_what_predict_returns(data):
+    """With the receiver's whole recordings as context, the offset makes
+    predict's outputs for the enrolment frames unbiased; normalised by the
+    enrolment recording's own statistics, they are not."""
+    model = _fit(data, normalize_by="receiver")
+    X_head, y_head, X = _head_and_context(data)
+    with_context = pickle.loads(pickle.dumps(model)).adapt(
+        X_head, y_head, context=X, calibration="offset", lag_range=0)
+    bias = (y_head[0] - with_context.predict(X)[0]).mean(axis=0)
+    np.testing.assert_allclose(bias, 0, atol=1e-5)
+    alone = model.adapt(X_head, y_head, calibration="offset", lag_range=0)
+    assert np.abs((y_head[0] - alone.predict(X)[0]).mean(axis=0)).max() > 1e-2
+    # only the offset differs (no gain, no delay search)
+    np.testing.assert_array_equal(with_context.listener_gain_, alone.listener_gain_)
+    assert not np.allclose(with_context.listener_offset_, alone.listener_offset_)
+
+
+@pytest.mark.parametrize("normalize_by", [None, "recording"])
+def test_adapt_context_has_no_effect_without_receiver_statistics(data, normalize_by):
+    model = _fit(data, normalize_by=normalize_by)
+    X_head, y_head, X = _head_and_context(data)
+    a = pickle.loads(pickle.dumps(model)).adapt(X_head, y_head, context=X)
+    b = model.adapt(X_head, y_head)
+    for p, q in zip(a.predict(X), b.predict(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_adapt_context_bad_input(data, rng):
+    model = _fit(data, normalize_by="receiver")
+    X_head, y_head, X = _head_and_context(data)
+    with pytest.raises(TypeError, match="context must be DyadicFrames"):
+        model.adapt(X_head, y_head, context=rng.normal(size=(50, 8)))
+    other, _ = _split(data, ("p2",))
+    with pytest.raises(ValueError, match=r"context has no recordings of receivers "
+                                         r"\['p3'\]"):
+        model.adapt(X_head, y_head, context=other)
+    narrow = _with_receiver_blocks(X, [b[:, :-1] for b in X.receiver_blocks],
+                                   X.receiver_feature_names[:-1])
+    with pytest.raises(ValueError, match="adapt's context has .* receiver features"):
+        model.adapt(X_head, y_head, context=narrow)
+    holes = [b.copy() for b in X.receiver_blocks]
+    holes[1][3, 0] = np.nan
+    gappy = _with_receiver_blocks(X, holes)
+    with pytest.raises(ValueError, match=r"adapt's context: receiver features of "
+                                         r"recording 1 .* NaN or inf \(first at "
+                                         r"frame 3, feature 0\)"):
+        model.adapt(X_head, y_head, context=gappy)
+    assert model.listener_ids_ == []  # nothing half-enrolled
+
+
+def test_adapt_pipeline_transforms_the_context():
+    recs, targets, _, new, pipe = _small_pipeline(1, normalize_by="receiver")
+    new, y_new = [recs[i] for i in new], [targets[i] for i in new]
+    X_head, y_head = head_seconds(new, y_new, 2.0)
+    manual = pickle.loads(pickle.dumps(pipe))
+    adapt_pipeline(pipe, X_head, y_head, context=new, calibration="offset+gain")
+    manual[-1].adapt(manual[:-1].transform(X_head), y_head,
+                     context=manual[:-1].transform(new), calibration="offset+gain")
+    np.testing.assert_array_equal(pipe[-1].listener_offset_,
+                                  manual[-1].listener_offset_)
+    own = pickle.loads(pickle.dumps(manual))
+    adapt_pipeline(own, X_head, y_head, calibration="offset+gain")
+    assert not np.array_equal(own[-1].listener_offset_, manual[-1].listener_offset_)
 
 
 @pytest.mark.parametrize("how", ["pickle", "joblib", "save_model"])
@@ -382,6 +473,26 @@ class _AdaptSpy(_ZeroModel):
         self.adapt_targets_ = [np.array(t) for t in y]
         self.adapt_receivers_ = list(X.receivers)
         return self
+
+
+class _ContextSpy(_ZeroModel):
+    def adapt(self, X, y, context=None):
+        self.context_counts_ = list(zip(context.receivers, context.frame_counts,
+                                        strict=True))
+        return self
+
+
+def test_enrolment_protocol_passes_the_test_recordings_as_context(data):
+    """adapt sees the whole test recordings' features (what predict normalises
+    with) and only the enrolment frames' targets."""
+    X, y = data
+    result = evaluate_protocol(_ContextSpy(), X, y, "receivers+enrol", n_splits=2,
+                               enrol_seconds=1.6, return_estimators=True)
+    for est, (_, test) in zip(result.estimators,
+                              RecordingGroupKFold("receiver", 2).split(X),
+                              strict=True):
+        assert est.context_counts_ == [(X.receivers[i], X.frame_counts[i])
+                                       for i in test]
 
 
 @pytest.mark.parametrize("model", [_AdaptSpy(), _ZeroModel()])

@@ -7,6 +7,7 @@ enrolment and never scored. Torch-free.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -133,11 +134,12 @@ def head_seconds(X, y, seconds):
     return X_head, y_head
 
 
-def adapt_pipeline(pipeline, X, y, **adapt_params):
+def adapt_pipeline(pipeline, X, y, *, context=None, **adapt_params):
     """Enrol receivers in a fitted Pipeline whose last step has ``adapt``.
 
     The one-liner ``pipeline[-1].adapt(pipeline[:-1].transform(X), y)``: the
-    earlier steps transform the enrolment recordings as they do at predict time.
+    earlier steps transform the enrolment recordings (and ``context``) as they
+    do at predict time.
 
     Parameters
     ----------
@@ -147,6 +149,9 @@ def adapt_pipeline(pipeline, X, y, **adapt_params):
         The new receivers' labelled recordings (for example from
         :func:`head_seconds`).
     y : sequence of ndarray
+    context : sequence of Recording, default=None
+        Unlabelled recordings of the same receivers, typically those you will
+        pass to ``predict`` (see ``CrossDomainRegressor.adapt``).
     **adapt_params
         Passed to ``adapt`` (``calibration``, ``steps``, ...).
 
@@ -160,24 +165,36 @@ def adapt_pipeline(pipeline, X, y, **adapt_params):
     final = pipeline.steps[-1][1]
     if not hasattr(final, "adapt"):
         raise TypeError(f"the last step, {type(final).__name__}, has no adapt method")
+    if context is not None:
+        adapt_params["context"] = pipeline[:-1].transform(context)
     final.adapt(pipeline[:-1].transform(X), y, **adapt_params)
     return pipeline
 
 
-def enrol(model, X_head, y_head):
+def _takes_context(final):
+    try:
+        return "context" in inspect.signature(final.adapt).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def enrol(model, X_head, y_head, context=None):
     """Enrol the receivers of ``X_head`` in a fitted model.
 
-    A model (or Pipeline) whose final step has ``adapt`` enrols itself and
-    ``None`` is returned. Any other model gets an output offset per receiver:
-    the mean error over its enrolment frames, returned as ``{receiver: offset}``
-    for :func:`apply_offsets`.
+    A model (or Pipeline) whose final step has ``adapt`` enrols itself (given
+    ``context``, the recordings to be predicted, when its ``adapt`` takes one)
+    and ``None`` is returned. Any other model gets an output offset per
+    receiver: the mean error over its enrolment frames, returned as
+    ``{receiver: offset}`` for :func:`apply_offsets`.
     """
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
     if hasattr(final, "adapt"):
+        extra = ({"context": context} if context is not None
+                 and _takes_context(final) else {})
         if isinstance(model, Pipeline):
-            adapt_pipeline(model, X_head, y_head)
+            adapt_pipeline(model, X_head, y_head, **extra)
         else:
-            model.adapt(X_head, y_head)
+            model.adapt(X_head, y_head, **extra)
         return None
     predictions = model.predict(X_head)
     residuals = {}

@@ -368,7 +368,9 @@ object, default="receivers"
 def _enrol_fold(model, X_test, y_test, seconds):
     """Enrol ``model`` on the test receivers' first ``seconds``.
 
-    Only the enrolment frames' targets are passed on. Returns the scored frame
+    Only the enrolment frames' targets are passed on; the test recordings'
+    features are the ``context`` of ``adapt`` (the normalisation statistics
+    predict will use). Returns the scored frame
     indices per test recording and a dict with the offsets (``None`` when the
     model enrolled itself), the enrolment frame count and seconds.
     """
@@ -377,7 +379,7 @@ def _enrol_fold(model, X_test, y_test, seconds):
     masks = enrolment_masks(X_test, seconds)
     X_head, y_head = head_seconds(X_test, y_test, seconds)
     t0 = time.perf_counter()
-    offsets = enrol(model, X_head, y_head)
+    offsets = enrol(model, X_head, y_head, context=X_test)
     info = {"offsets": offsets,
             "n_enrol_frames": int(sum(m.sum() for m in masks)),
             "enrol_time": round(time.perf_counter() - t0, 3)}

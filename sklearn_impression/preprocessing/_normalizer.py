@@ -23,6 +23,32 @@ def _moments(blocks):
     return mean_scale(np.concatenate(blocks, axis=0).astype(np.float64, copy=False))
 
 
+def _with_receiver_blocks(X, blocks):
+    return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
+                        X.emitter_feature_names, X.receiver_feature_names,
+                        X.receivers, X.stimuli, X.emitter_rows,
+                        label_rate=X.label_rate)
+
+
+def normalize_with_statistics_of(X, context):
+    """``X``'s receiver features z-scored per receiver with the statistics of that
+    receiver's recordings in ``context`` (``by="receiver"`` of
+    :class:`ReceiverNormalizer`, the statistics taken from other recordings).
+
+    Every receiver of ``X`` must have recordings in ``context``; the caller checks
+    ids and feature counts.
+    """
+    members = {}
+    for i, r in enumerate(context.receivers):
+        members.setdefault(r, []).append(i)
+    wanted = set(X.receivers)
+    stats = {r: _moments([context.receiver_blocks[i] for i in idx])
+             for r, idx in members.items() if r in wanted}
+    return _with_receiver_blocks(X, [_zscore(b, *stats[r]) for b, r in
+                                     zip(X.receiver_blocks, X.receivers,
+                                         strict=True)])
+
+
 class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     """Z-score each person's receiver features with their own statistics.
 
@@ -140,10 +166,7 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
             stats = _moments([blocks[i] for i in members])
             for i in members:
                 blocks[i] = _zscore(blocks[i], *stats)
-        return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
-                            X.emitter_feature_names, X.receiver_feature_names,
-                            X.receivers, X.stimuli, X.emitter_rows,
-                            label_rate=X.label_rate)
+        return _with_receiver_blocks(X, blocks)
 
     def _groups(self, X):
         if self.by == "recording":
