@@ -46,6 +46,7 @@ def test_examples_exist():
         "plot_ablation.py",
         "plot_resampling.py",
         "plot_persistence.py",
+        "plot_enrolment.py",
     } <= names
 
 
