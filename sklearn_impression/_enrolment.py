@@ -242,20 +242,13 @@ def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
 def _check_context(model, context, receivers):
     """``adapt``'s ``context``: the model's feature layout, and finite
     recordings of every enrolled receiver."""
-    from ._flat import _check_finite, recording_name
-
     if not isinstance(context, DyadicFrames):
         raise TypeError(
             "adapt's context must be DyadicFrames (the enrolled receivers' "
             f"recordings as predict gets them), got {type(context).__name__}")
-    try:
-        model._check_dyadic_features(context)
-    except ValueError as error:
-        message = str(error)  # the check names its input X
-        raise ValueError("adapt's context" + message[1:] if message.startswith("X")
-                         else f"adapt's context: {message}") from None
+    model._check_dyadic_features(context, "adapt's context")
     have = receiver_ids(context, "adapt's context")
-    missing = sorted({str(r) for r in receivers if r not in set(have)})
+    missing = sorted({str(r) for r in set(receivers) - set(have)})
     if missing:
         raise ValueError(
             f"adapt's context has no recordings of receivers {missing}: it must "

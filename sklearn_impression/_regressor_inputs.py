@@ -81,7 +81,8 @@ class DyadicInputsMixin:
             X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
         return frames_from_array(X, y, self._emitter_cols, self._receiver_cols)
 
-    def _check_dyadic_features(self, X):
+    def _check_dyadic_features(self, X, what="X"):
+        """``X`` has the fitted feature layout (errors name it ``what``)."""
         if self.input_kind_ != "frames":
             raise TypeError("this model was fitted on a 2-D array; predict needs a "
                             "2-D array too")
@@ -89,13 +90,13 @@ class DyadicInputsMixin:
         want = (self.n_emitter_features_, self.n_receiver_features_)
         if got != want:
             raise ValueError(
-                f"X has {got[0]} emitter and {got[1]} receiver features, but "
+                f"{what} has {got[0]} emitter and {got[1]} receiver features, but "
                 f"CrossDomainRegressor was fitted with {want[0]} and {want[1]}"
             )
         names = np.asarray(X.feature_names, dtype=object)
         if not np.array_equal(names, self.feature_names_in_):
             first = int(np.flatnonzero(names != self.feature_names_in_)[0])
             raise ValueError(
-                f"X's feature {first} is {names[first]!r}, but the model was "
+                f"{what}'s feature {first} is {names[first]!r}, but the model was "
                 f"fitted with {self.feature_names_in_[first]!r} there"
             )
