@@ -11,8 +11,14 @@ receiver's frames only (the ``"receivers+enrol"`` protocol of
 Rows:
 
 - ``ridge``: RidgeBaseline (alpha 1), without enrolment and with an output
-  offset per receiver (mean error over the enrolment seconds: what
-  ``evaluate_protocol(..., "receivers+enrol")`` gives a model without ``adapt``);
+  offset per receiver (mean error of the predictions of the whole test
+  recordings over the enrolment frames: what ``evaluate_protocol(...,
+  "receivers+enrol")`` gives a model without ``adapt``), or offset and gain;
+- ``ridge_per_person``: the same with the network's per-person steps
+  (``ReceiverNormalizer``, label delay 1.8 s, smoothing 2 s);
+- ``stimulus_mean``: :class:`StimulusMeanBaseline`, the training receivers'
+  mean trace of the stimulus, which reads no signal of the test person, with
+  the same enrolment;
 - ``network``: CrossDomainRegressor (``--window``, ``--epochs``,
   ``--hidden-size``, ``--num-heads``, batch 32),
   without enrolment and with ``adapt(calibration="offset" | "offset+gain")``,
@@ -53,10 +59,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_new_people import Adjusted
+from sklearn.pipeline import make_pipeline
 
 from sklearn_impression import UnknownReceiverWarning
 from sklearn_impression.datasets import make_dyadic_drift, make_impression
-from sklearn_impression.experiments import RidgeBaseline
+from sklearn_impression.experiments import RidgeBaseline, StimulusMeanBaseline
 from sklearn_impression.metrics import ccc_score
 from sklearn_impression.model_selection import (
     RecordingGroupKFold,
@@ -65,8 +73,15 @@ from sklearn_impression.model_selection import (
     evaluate_protocol,
     head_seconds,
 )
-from sklearn_impression.model_selection._enrolment import apply_offsets, enrol
-from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
+from sklearn_impression.model_selection._enrolment import (
+    apply_offsets,
+    mean_residuals,
+)
+from sklearn_impression.preprocessing import (
+    ModalityConcatenator,
+    ReceiverNormalizer,
+    Resampler,
+)
 from sklearn_impression.regressor import CrossDomainRegressor
 
 NAMES = ("competence", "warmth")
@@ -97,14 +112,14 @@ def load(generator, n_receivers, n_stimuli, duration, seed):
     return X, [np.asarray(t) for t in data.targets]
 
 
-def ridge_gain_offset(model, X_head, y_head):
-    """Offset and gain per receiver for a model without adapt (comparison row)."""
-    pred = model.predict(X_head)
+def ridge_gain_offset(receivers, targets, predictions, masks):
+    """Offset and gain per receiver for a model without adapt (comparison row),
+    fitted on the enrolment frames of the predictions that are scored."""
     out = {}
-    for r in dict.fromkeys(X_head.receivers):
-        idx = [i for i, q in enumerate(X_head.receivers) if q == r]
-        p = np.concatenate([pred[i] for i in idx])
-        t = np.concatenate([y_head[i] for i in idx])
+    for r in dict.fromkeys(receivers):
+        idx = [i for i, q in enumerate(receivers) if q == r]
+        p = np.concatenate([predictions[i][masks[i]] for i in idx])
+        t = np.concatenate([targets[i][masks[i]] for i in idx])
         pc = p - p.mean(0)
         gain = np.clip((pc * (t - t.mean(0))).mean(0) / np.maximum(
             (pc ** 2).mean(0), 1e-8), 0.1, 10)
@@ -117,9 +132,16 @@ def accuracy(X, y, args):
                   max_epochs=args.epochs,
                   hidden_size=args.hidden_size, num_heads=args.num_heads,
                   random_state=args.model_seed)
+    generic = {"offset": "generic", "offset+gain": "ridge_gain"}
     models = {
-        "ridge": (lambda: RidgeBaseline(alpha=1.0),
-                  {"offset": "generic", "offset+gain": "ridge_gain"}),
+        "ridge": (lambda: RidgeBaseline(alpha=1.0), generic),
+        # the network's per-person steps given to ridge: receiver normalisation,
+        # label delay 1.8 s, smoothing 2 s (bench_new_people's ridge_per_person)
+        "ridge_per_person": (lambda: make_pipeline(
+            ReceiverNormalizer(by="receiver"),
+            Adjusted(RidgeBaseline(alpha=1.0), delay=45, smooth=50)), generic),
+        # the crowd's trace of the stimulus: no signal of the test person
+        "stimulus_mean": (StimulusMeanBaseline, generic),
         "network": (lambda: CrossDomainRegressor(**params),
                     {"offset": {"calibration": "offset"},
                      "offset+gain": {"calibration": "offset+gain"},
@@ -164,14 +186,13 @@ def accuracy(X, y, args):
             for variant, how in variants.items():
                 enrolled = copy.deepcopy(model)
                 c0, w0 = time.process_time(), time.perf_counter()
-                if how == "generic":
-                    offsets = enrol(enrolled, X_head, y_head)
-                    pred = apply_offsets(offsets, Xte.receivers,
-                                         enrolled.predict(Xte))
+                if how == "generic":  # what evaluate_protocol does without adapt
+                    offsets = mean_residuals(Xte.receivers, yte, base, masks)
+                    pred = apply_offsets(offsets, Xte.receivers, base)
                 elif how == "ridge_gain":
-                    cal = ridge_gain_offset(enrolled, X_head, y_head)
+                    cal = ridge_gain_offset(Xte.receivers, yte, base, masks)
                     pred = [cal[r][0] * p + cal[r][1] for r, p in
-                            zip(Xte.receivers, enrolled.predict(Xte), strict=True)]
+                            zip(Xte.receivers, base, strict=True)]
                 else:
                     enrolled.adapt(X_head, y_head, **{"context": Xte, **how})
                     pred = enrolled.predict(Xte)
@@ -242,7 +263,9 @@ def main(argv=None):
     parser.add_argument("--generators", nargs="+", default=["impression", "drift"])
     parser.add_argument("--models", nargs="+",
                         default=["ridge", "network", "network+LA"],
-                        help="accuracy rows to run (default all three)")
+                        help="accuracy rows to run: ridge, ridge_per_person, "
+                             "stimulus_mean, network, network+LA (default: "
+                             "ridge, network, network+LA)")
     parser.add_argument("--receivers", type=int, default=10)
     parser.add_argument("--stimuli", type=int, default=2)
     parser.add_argument("--duration", type=float, default=60.0)

@@ -140,7 +140,7 @@ def test_demo_writes_report_and_plots(tmp_path, capsys):
         assert (tmp_path / name).is_file(), name
     report = json.loads((tmp_path / "demo.json").read_text())
     assert [row["model"] for row in report["table"]] == [
-        "CrossDomainRegressor", "Ridge", "Constant",
+        "CrossDomainRegressor", "Ridge", "Stimulus mean", "Constant",
         "Oracle (noise-free impression)"]
     assert set(report["protocols"]) == {"paper", "receivers", "receivers+enrol"}
     enrol = report["results"]["Ridge / receivers+enrol"]

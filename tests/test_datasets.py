@@ -122,6 +122,35 @@ def test_make_impression_targets_stepwise_with_oracle(data):
     assert np.vstack(data.targets).std() > 1  # unbounded, wider than [-1, 1]
 
 
+def test_make_impression_exposes_each_receivers_slider():
+    data = make_impression(n_receivers=3, n_stimuli=2, stimulus_duration=40,
+                           random_state=2)
+    assert data.offsets.shape == data.scales.shape == (3, 2)
+    assert data.lags.shape == (3,)
+    assert np.all((data.scales >= 1) & (data.scales <= 2.5))
+    assert np.all((data.lags >= 0.5) & (data.lags <= 3))
+    # (u - o_r) / a_r is p_rs(t - l_r): undoing each receiver's lag puts two
+    # receivers of one stimulus on a common clock (they share the stimulus's
+    # latent impression and differ by their idiosyncratic half)
+
+    def mean_correlation(sign):
+        perceived = []
+        for u, r, s in zip(data.impression, data.receivers, data.stimuli,
+                           strict=True):
+            if s == 1:
+                lag = 1.75 + sign * (data.lags[r] - 1.75)  # sign -1: lag mirrored
+                start = int(round((lag - 0.5) * data.frame_rate))
+                perceived.append(((u - data.offsets[r]) / data.scales[r])
+                                 [start:start + 800, 0])  # p_rs(t - 0.5 s)
+        return np.mean(np.corrcoef(perceived)[np.triu_indices(3, 1)])
+
+    assert mean_correlation(1) > 0.8
+    assert mean_correlation(1) > mean_correlation(-1)
+    # the raw traces are not on a common scale: offsets differ by receiver
+    levels = [np.mean(u, axis=0) for u in data.impression[::2]]
+    assert np.ptp([lv[0] for lv in levels]) > 0.1
+
+
 def test_make_impression_receiver_signals_stronger_than_emitter():
     data = make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=30,
                            random_state=1)

@@ -28,6 +28,10 @@ def test_make_dyadic_drift_bunch_has_make_impression_fields(data):
         assert y.shape == u.shape == (rec.n_frames, 2) == ((40, 50)[s] * 25, 2)
     assert [z.shape for z in data.latent] == [(1000, 2), (1250, 2)]
     assert data.lags.shape == (3,)
+    assert data.offsets.shape == data.scales.shape == (3, 2)
+    # the slider stays within the receiver's offset +- gain
+    for y, r in zip(data.targets, data.receivers, strict=True):
+        assert np.all(np.abs(y - data.offsets[r]) <= data.scales[r] + 1e-9)
 
 
 def test_make_dyadic_drift_rates_channels_and_sharing(data):

@@ -495,6 +495,37 @@ def test_enrolment_protocol_passes_the_test_recordings_as_context(data):
                                        for i in test]
 
 
+class _ReceiverLevel(_ZeroModel):
+    """Transductive: predicts each receiver's mean first feature over everything
+    passed together (what a per-receiver normaliser's statistics depend on)."""
+
+    def predict(self, X):
+        level = {}
+        for r, block in zip(X.receivers, X.receiver_blocks, strict=True):
+            level.setdefault(r, []).append(block[:, 0])
+        level = {r: np.concatenate(v).mean() for r, v in level.items()}
+        return [np.full((n, 2), level[r])
+                for r, n in zip(X.receivers, X.frame_counts, strict=True)]
+
+
+def test_enrolment_protocol_offsets_what_is_scored_for_a_model_without_adapt(data):
+    """The offset of a model without adapt is its error on the enrolment frames
+    of the predictions that are scored: the whole test recordings', not the
+    enrolment seconds' alone (which a transductive step sees differently)."""
+    X, _ = data
+    y = [np.full((n, 2), 5.0) for n in X.frame_counts]  # every receiver reads 5
+    result = evaluate_protocol(_ReceiverLevel(), X, y, "receivers+enrol",
+                               n_splits=2, enrol_seconds=1.6)
+    scored = [p for p in result.predictions if p is not None]
+    assert len(scored) == len(X) // 2  # the 40-frame ones are wholly enrolment
+    for pred in scored:
+        np.testing.assert_allclose(pred, 5.0, rtol=1e-6)
+    # the enrolment seconds alone have another level than the whole recordings
+    head, _ = head_seconds(X, y, 1.6)
+    assert not np.allclose(_ReceiverLevel().predict(head)[0],
+                           _ReceiverLevel().predict(X)[0][:40])
+
+
 @pytest.mark.parametrize("model", [_AdaptSpy(), _ZeroModel()])
 def test_enrolment_never_reads_the_scored_frames(data, model):
     X, y = data

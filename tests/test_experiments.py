@@ -9,12 +9,18 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_impression import ModalityConcatenator, Resampler, make_impression
+from sklearn_impression import (
+    DyadicFrames,
+    ModalityConcatenator,
+    Resampler,
+    make_impression,
+)
 from sklearn_impression.experiments import (
     ABLATION_ROWS,
     ConstantPredictor,
     LSTMBaseline,
     RidgeBaseline,
+    StimulusMeanBaseline,
     ablation_rows,
     markdown_table,
     plot_loss_trends,
@@ -23,7 +29,7 @@ from sklearn_impression.experiments import (
     run_ablation,
     write_report,
 )
-from sklearn_impression.model_selection import paper_split
+from sklearn_impression.model_selection import evaluate_protocol, paper_split
 
 from _builders import label_rate_frames
 
@@ -69,6 +75,88 @@ def test_baselines_reject_bad_input(frames, data):
         model.predict(smaller)
     with pytest.raises(ValueError, match="alpha"):
         RidgeBaseline(alpha=-1).fit(frames, data.targets)
+
+
+def _two_stimuli(stimuli=("s", "s", "s", "t")):
+    """Receivers a, b, c on stimulus s (4 frames); a again on t (3 frames)."""
+    counts = [4, 4, 4, 3]
+    X = DyadicFrames([np.zeros((4, 1)), np.zeros((3, 1))],
+                     [np.zeros((n, 1)) for n in counts], [0, 0, 0, 1], ["e"], ["r"],
+                     receivers=["a", "b", "c", "a"], stimuli=list(stimuli))
+    y = [np.c_[np.arange(4.0), -np.arange(4.0)], np.full((4, 2), 10.0),
+         np.full((4, 2), -1.0), np.full((3, 2), 2.0)]
+    return X, y
+
+
+def test_stimulus_mean_averages_receiver_centred_annotations():
+    X, y = _two_stimuli()
+    plain = StimulusMeanBaseline(center_receivers=False).fit(X, y)
+    np.testing.assert_allclose(plain.traces_["s"], (y[0] + y[1] + y[2]) / 3)
+    np.testing.assert_allclose(plain.constant_, np.concatenate(y).mean(axis=0))
+    model = StimulusMeanBaseline().fit(X, y)
+    a = np.concatenate([y[0], y[3]]).mean(axis=0)  # receiver a's level
+    levels = np.array([a, [10.0, 10.0], [-1.0, -1.0]])
+    np.testing.assert_allclose(model.constant_, levels.mean(axis=0))
+    centred = (y[0] - a + y[1] - levels[1] + y[2] - levels[2]) / 3
+    np.testing.assert_allclose(model.traces_["s"], centred + model.constant_)
+    np.testing.assert_allclose(model.predict(X[[1]])[0], model.traces_["s"])
+    assert model.n_outputs_ == 2 and model.n_features_in_ == 2
+
+
+def test_stimulus_mean_follows_the_stimulus_clock():
+    X, y = _two_stimuli()
+    # receiver b only annotated positions 0 and 3 of s: 1-2 are interpolated
+    cut = X.select_frames([np.ones(4, bool), np.array([1, 0, 0, 1], bool),
+                           np.ones(4, bool), np.ones(3, bool)])
+    y_cut = [y[0], y[1][[0, 3]], y[2], y[3]]
+    only_b = StimulusMeanBaseline(center_receivers=False).fit(cut[[1]], y_cut[1:2])
+    np.testing.assert_allclose(only_b.traces_["s"], np.full((4, 2), 10.0))
+    first = StimulusMeanBaseline(center_receivers=False).fit(cut[[0, 1]], y_cut[:2])
+    np.testing.assert_allclose(first.traces_["s"][:, 0], [5.0, 1.0, 2.0, 6.5])
+    # a recording cut to positions 2-3 is predicted from positions 2-3
+    tail = X.select_frames([np.array([0, 0, 1, 1], bool)] + [np.ones(4, bool)] * 2
+                           + [np.ones(3, bool)])
+    np.testing.assert_allclose(first.predict(tail[[0]])[0],
+                               first.traces_["s"][2:])
+    # positions beyond the trace hold its last value
+    longer = DyadicFrames([np.zeros((6, 1))], [np.zeros((6, 1))], [0], ["e"], ["r"],
+                          receivers=["z"], stimuli=["s"])
+    np.testing.assert_allclose(first.predict(longer)[0][4:],
+                               first.traces_["s"][[3, 3]])
+
+
+def test_stimulus_mean_warns_for_stimuli_without_a_trace():
+    X, y = _two_stimuli()
+    model = StimulusMeanBaseline().fit(X, y)
+    new, _ = _two_stimuli(stimuli=("s", "s", "s", "u"))
+    with pytest.warns(UserWarning, match=r"no training trace for stimulus 'u' "
+                                         r"\(1 recording"):
+        pred = model.predict(new)
+    np.testing.assert_allclose(pred[3], np.tile(model.constant_, (3, 1)))
+    np.testing.assert_allclose(pred[0], model.traces_["s"])
+    no_ids, _ = _two_stimuli(stimuli=(None,) * 4)
+    with pytest.warns(UserWarning, match="stimulus None"):
+        model.predict(no_ids)
+    # a plain array is frames without stimuli: the training mean, no warning
+    flat = StimulusMeanBaseline().fit(np.zeros((5, 2)), np.arange(5.0))
+    np.testing.assert_allclose(flat.predict(np.ones((3, 2))), [2.0, 2.0, 2.0])
+
+
+def test_stimulus_mean_under_leave_receivers_out():
+    data = make_impression(8, 2, 20, random_state=0)
+    frames = label_rate_frames(data.recordings)
+    result = evaluate_protocol(StimulusMeanBaseline(), frames, data.targets,
+                               "receivers", n_splits=3)
+    # it reads no test signal, yet the shared stimuli carry the impression
+    assert min(result.ccc.values()) > 0.3
+    constant = evaluate_protocol(ConstantPredictor(), frames, data.targets,
+                                 "receivers", n_splits=3)
+    assert max(constant.ccc.values()) < 0.05
+    # every receiver watched every stimulus: centring changes nothing
+    plain = evaluate_protocol(StimulusMeanBaseline(center_receivers=False), frames,
+                              data.targets, "receivers", n_splits=3)
+    np.testing.assert_allclose(np.concatenate(plain.predictions),
+                               np.concatenate(result.predictions))
 
 
 def test_constant_predictor(frames, data):

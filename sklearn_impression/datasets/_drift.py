@@ -231,9 +231,10 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     data : :class:`~sklearn.utils.Bunch`
         The fields of :func:`~sklearn_impression.datasets.make_impression`
         (``recordings``, ``targets``, ``receivers``, ``stimuli``, ``impression``,
-        ``target_names``, ``frame_rate``, ``DESCR``) plus ``latent`` (one
-        ``(n_frames, 2)`` array per stimulus) and ``lags`` (mean lag per
-        receiver, seconds).
+        ``offsets`` and ``scales``, here each receiver's slider offset ``o_r`` and
+        gain ``a_r`` of shape ``(n_receivers, 2)``, ``lags``, here the mean lag
+        ``L_r`` per receiver in seconds, ``target_names``, ``frame_rate``,
+        ``DESCR``) plus ``latent`` (one ``(n_frames, 2)`` array per stimulus).
     (recordings, targets) : tuple if ``return_X_y`` is True.
 
     See Also
@@ -359,6 +360,8 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
         impression=impressions,
         latent=[latents[s](np.arange(frames[s]) / frame_rate)
                 for s in range(n_stimuli)],
+        offsets=offset,
+        scales=gain,
         lags=mean_lag,
         target_names=TARGET_NAMES,
         frame_rate=frame_rate,

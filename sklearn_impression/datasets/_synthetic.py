@@ -372,6 +372,11 @@ def make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
         ``targets`` : list of ``(n_frames, 2)`` float64 arrays, competence and
         warmth. ``receivers``, ``stimuli`` : int arrays, one id per recording.
         ``impression`` : list of ``(n_frames, 2)`` float64, the noise-free ``u_rs``.
+        ``offsets``, ``scales`` : ``(n_receivers, 2)`` float64, each receiver's
+        slider offset ``o_r`` and scale ``a_r``; ``lags`` : ``(n_receivers,)``,
+        their reaction lags ``l_r`` in seconds. With them ``(u_rs - o_r) / a_r``
+        is the perceived impression ``p_rs(t - l_r)``: what a benchmark needs to
+        score a model that knew every receiver's perception but not their slider.
         ``target_names``, ``frame_rate``, ``DESCR``.
     (recordings, targets) : tuple if ``return_X_y`` is True.
 
@@ -515,6 +520,9 @@ def make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
         receivers=np.asarray(receivers),
         stimuli=np.asarray(stimuli),
         impression=list(impressions.ravel()),
+        offsets=offset,
+        scales=scale,
+        lags=lag,
         target_names=TARGET_NAMES,
         frame_rate=frame_rate,
         DESCR=make_impression.__doc__.split("Parameters\n")[0],

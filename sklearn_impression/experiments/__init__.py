@@ -6,6 +6,7 @@ from ._demo import run_demo
 from ._lstm import LSTMBaseline
 from ._plots import plot_loss_trends, plot_receiver_ccc, plot_traces
 from ._report import markdown_table, write_report
+from ._stimulus_mean import StimulusMeanBaseline
 
 __all__ = [
     "ABLATION_ROWS",
@@ -13,6 +14,7 @@ __all__ = [
     "ConstantPredictor",
     "LSTMBaseline",
     "RidgeBaseline",
+    "StimulusMeanBaseline",
     "ablation_rows",
     "markdown_table",
     "plot_loss_trends",

@@ -37,6 +37,7 @@ from ..preprocessing import ModalityConcatenator, Resampler
 from ._baselines import ConstantPredictor, RidgeBaseline
 from ._plots import plot_loss_trends, plot_receiver_ccc, plot_traces
 from ._report import markdown_table, write_report
+from ._stimulus_mean import StimulusMeanBaseline
 
 __all__ = ["DEMO_MODEL_PARAMS", "run_demo"]
 
@@ -219,7 +220,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     ...                   duration=4.0, n_splits=3, enrol_seconds=2.0, epochs=1,
     ...                   model_params=tiny, verbose=0)
     >>> [row["model"] for row in report["table"]]
-    ['CrossDomainRegressor', 'Ridge', 'Constant', 'Oracle (noise-free impression)']
+    ['CrossDomainRegressor', 'Ridge', 'Stimulus mean', 'Constant',
+     'Oracle (noise-free impression)']
     >>> sorted(report["files"])
     ['json', 'loss_trends', 'markdown_file', 'receiver_ccc', 'traces']
     """
@@ -250,7 +252,9 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     models = {p: {"CrossDomainRegressor": build.get(p, CrossDomainRegressor)(
                       max_epochs=epochs, random_state=seed, device=device,
                       **params[p]),
-                  "Ridge": RidgeBaseline(), "Constant": ConstantPredictor()}
+                  "Ridge": RidgeBaseline(),
+                  "Stimulus mean": StimulusMeanBaseline(),
+                  "Constant": ConstantPredictor()}
               for p in PROTOCOLS}
     protocols = {p: get_protocol(p, n_splits, random_state=seed,
                                  enrol_seconds=enrol_seconds) for p in PROTOCOLS}
@@ -266,7 +270,7 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
                 jobs.append((label, p, None, proto))
     runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     progress(f"training and scoring {len(jobs)} fits (the network per protocol "
-             f"and fold, ridge, constant) in {effective_n_jobs(n_jobs)} "
+             f"and fold, the baselines) in {effective_n_jobs(n_jobs)} "
              "process(es)")
     calls = (delayed(_tagged)(k, _job, models[p][label], frames, data.targets, proto,
                               seed=seed, data_name=description["name"],
@@ -348,9 +352,12 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         "leaks: its test frames have neighbours from the same receiver and "
         "stimulus in training. `receivers+enrol` is a stranger who annotated "
         "briefly: the network is enrolled with `adapt` (an output offset and "
-        "a reaction delay per receiver), ridge and the constant get an output "
-        "offset from the "
-        "same seconds, and those seconds are not scored.",
+        "a reaction delay per receiver), the other models get an output "
+        "offset from the same seconds, and those seconds are not scored. "
+        "`Stimulus mean` predicts the training receivers' mean annotation of "
+        "the same stimulus at the same moment and reads no signal of the test "
+        "person: under leave-receivers-out it is what recognising the stimulus "
+        "alone earns.",
         "",
     ])
     report = {

@@ -187,8 +187,8 @@ def enrol(model, X_head, y_head, context=None):
     receiver: the mean error over its enrolment frames, returned as
     ``{receiver: offset}`` for :func:`apply_offsets`.
     """
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    if hasattr(final, "adapt"):
+    if enrols_itself(model):
+        final = model.steps[-1][1] if isinstance(model, Pipeline) else model
         extra = ({"context": context} if context is not None
                  and _takes_context(final) else {})
         if isinstance(model, Pipeline):
@@ -196,12 +196,26 @@ def enrol(model, X_head, y_head, context=None):
         else:
             model.adapt(X_head, y_head, **extra)
         return None
-    predictions = model.predict(X_head)
+    return mean_residuals(group_ids(X_head, "receiver"), y_head,
+                          model.predict(X_head))
+
+
+def enrols_itself(model):
+    """Whether ``model`` (or a Pipeline's final step) has an ``adapt`` method."""
+    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    return hasattr(final, "adapt")
+
+
+def mean_residuals(receivers, targets, predictions, masks=None):
+    """``{receiver: mean of target - prediction}`` over their (masked) frames."""
     residuals = {}
-    for r, t, p in zip(group_ids(X_head, "receiver"), y_head, predictions,
-                       strict=True):
+    for i, (r, t, p) in enumerate(zip(receivers, targets, predictions, strict=True)):
+        t = np.asarray(t, dtype=np.float64)
+        t = t.reshape(len(t), -1)
         p = np.asarray(p, dtype=np.float64).reshape(t.shape)
-        residuals.setdefault(r, []).append(np.asarray(t) - p)
+        if masks is not None:
+            t, p = t[masks[i]], p[masks[i]]
+        residuals.setdefault(r, []).append(t - p)
     return {r: np.concatenate(v).mean(axis=0) for r, v in residuals.items()}
 
 

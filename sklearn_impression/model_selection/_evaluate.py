@@ -14,12 +14,21 @@ from .._flat import check_targets
 from .._frames import DyadicFrames
 from .._results import ResultMixin
 from ._describe import _ids, describe_data
-from ._enrolment import EnrolmentSplit, apply_offsets, enrol, enrolment_masks
+from ._enrolment import (
+    EnrolmentSplit,
+    apply_offsets,
+    enrol,
+    enrolment_masks,
+    enrols_itself,
+    head_seconds,
+    mean_residuals,
+)
 from ._protocols import (
     PaperFrameSplit,
     RecordingGroupKFold,
     _select,
     get_protocol,
+    group_ids,
 )
 from ._scores import _target_names, ccc_by_dimension, ccc_by_receiver
 
@@ -370,16 +379,21 @@ def _enrol_fold(model, X_test, y_test, seconds):
 
     Only the enrolment frames' targets are passed on; the test recordings'
     features are the ``context`` of ``adapt`` (the normalisation statistics
-    predict will use). Returns the scored frame
-    indices per test recording and a dict with the offsets (``None`` when the
-    model enrolled itself), the enrolment frame count and seconds.
+    predict will use). A model without ``adapt`` gets the mean error of its
+    predictions of the whole test recordings over the enrolment frames: the
+    predictions that are scored, whatever a transductive step (a per-receiver
+    normaliser) makes of the recordings passed together. Returns the scored
+    frame indices per test recording and a dict with the offsets (``None`` when
+    the model enrolled itself), the enrolment frame count and seconds.
     """
-    from ._enrolment import head_seconds
-
     masks = enrolment_masks(X_test, seconds)
-    X_head, y_head = head_seconds(X_test, y_test, seconds)
     t0 = time.perf_counter()
-    offsets = enrol(model, X_head, y_head, context=X_test)
+    if enrols_itself(model):
+        X_head, y_head = head_seconds(X_test, y_test, seconds)
+        offsets = enrol(model, X_head, y_head, context=X_test)
+    else:
+        offsets = mean_residuals(group_ids(X_test, "receiver"), y_test,
+                                 model.predict(X_test), masks)
     info = {"offsets": offsets,
             "n_enrol_frames": int(sum(m.sum() for m in masks)),
             "enrol_time": round(time.perf_counter() - t0, 3)}
