@@ -195,7 +195,8 @@ def test_lstm_baseline_pickles_and_validates(frames, data, tmp_path):
 
 def test_ablation_rows():
     assert ABLATION_ROWS[:5] == ("full", "no_inter", "no_intra", "no_kd", "no_se")
-    assert len(ABLATION_ROWS) == 5 + 6 + 3
+    assert len(ABLATION_ROWS) == 5 + 6 + 4
+    assert ABLATION_ROWS[-3:] == ("ridge", "stimulus_mean", "constant")
     rows = ablation_rows(["receiver.eye", "emitter.audio", "emitter.extra"])
     assert list(rows)[5:8] == ["no_emitter.audio", "no_receiver.eye",
                                "no_emitter.extra"]
@@ -206,10 +207,11 @@ def test_ablation_rows():
 def test_run_ablation_tiny(data, tmp_path):
     result = run_ablation(data, protocol="receivers", n_splits=2, epochs=1, seed=0,
                           rows=["no_kd", "no_receiver.physio", "ridge",
-                                "constant"],
+                                "stimulus_mean", "constant"],
                           model_params=TINY_NET, data_name="tiny")
     keys = [r["key"] for r in result.rows]
-    assert keys == ["full", "no_kd", "no_receiver.physio", "ridge", "constant"]
+    assert keys == ["full", "no_kd", "no_receiver.physio", "ridge", "stimulus_mean",
+                    "constant"]
     full = result.rows[0]
     assert full["delta_competence"] is None
     for row in result.rows[1:]:

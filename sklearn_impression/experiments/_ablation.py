@@ -15,6 +15,7 @@ from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
 from ._baselines import ConstantPredictor, RidgeBaseline
 from ._lstm import LSTMBaseline
+from ._stimulus_mean import StimulusMeanBaseline
 
 __all__ = ["ABLATION_ROWS", "AblationResult", "ablation_rows", "run_ablation"]
 
@@ -38,6 +39,7 @@ _MODALITY_LABELS = {
 _BASELINE_ROWS = {
     "lstm": "LSTM (dataset paper)",
     "ridge": "Ridge",
+    "stimulus_mean": "Stimulus mean (no signal of the test person)",
     "constant": "Constant (training mean)",
 }
 
@@ -67,7 +69,7 @@ def ablation_rows(modalities=None):
     --------
     >>> list(ablation_rows(["emitter.audio", "receiver.physio"]))
     ['full', 'no_inter', 'no_intra', 'no_kd', 'no_se', 'no_emitter.audio', \
-'no_receiver.physio', 'lstm', 'ridge', 'constant']
+'no_receiver.physio', 'lstm', 'ridge', 'stimulus_mean', 'constant']
     """
     if modalities is None:
         modalities = list(_MODALITY_LABELS)
@@ -97,6 +99,8 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
         model = LSTMBaseline(max_epochs=epochs, random_state=seed, device=device)
     elif key == "ridge":
         model = RidgeBaseline()
+    elif key == "stimulus_mean":
+        model = StimulusMeanBaseline()
     elif key == "constant":
         model = ConstantPredictor()
     else:
@@ -207,8 +211,9 @@ def run_ablation(data, *, protocol="receivers", n_splits=5, epochs=40, seed=0,
     :class:`~sklearn_impression.CrossDomainRegressor` (``inter=False``,
     ``intra=False``, ``kd_weight=0``, ``se_weight=0``: the regularisers are still
     computed and logged); modality rows exclude one modality in the concatenator;
-    the baselines are :class:`LSTMBaseline`, :class:`RidgeBaseline` and
-    :class:`ConstantPredictor` on the same frames.
+    the baselines are :class:`LSTMBaseline`, :class:`RidgeBaseline`,
+    :class:`StimulusMeanBaseline` and :class:`ConstantPredictor` on the same
+    frames.
 
     Parameters
     ----------
