@@ -21,7 +21,8 @@ Rows:
   the same enrolment;
 - ``network``: CrossDomainRegressor (``--window``, ``--epochs``,
   ``--hidden-size``, ``--num-heads``, batch 32),
-  without enrolment and with ``adapt(calibration="offset" | "offset+gain")``,
+  without enrolment and with ``adapt(calibration="offset" | "offset+gain" |
+  "offset+gain+stimulus")``,
   each with the per-receiver delay search (``lag_range``, default 2 s) and
   without it (``lag_range=0``, rows "..., no lag"); every row passes the test
   recordings as ``adapt``'s ``context`` (the per-receiver normalisation
@@ -145,6 +146,8 @@ def accuracy(X, y, args):
         "network": (lambda: CrossDomainRegressor(**params),
                     {"offset": {"calibration": "offset"},
                      "offset+gain": {"calibration": "offset+gain"},
+                     "offset+gain+stimulus": {
+                         "calibration": "offset+gain+stimulus"},
                      "offset, no lag": {"calibration": "offset", "lag_range": 0},
                      "offset+gain, no lag": {"calibration": "offset+gain",
                                              "lag_range": 0},

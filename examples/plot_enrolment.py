@@ -7,8 +7,10 @@ Each person uses the slider in their own way: their own offset, and their own
 reaction time. A model trained on other people cannot know either, so on a new
 receiver its traces follow the shape of the impression at the wrong level. A
 minute of that person's own labels fixes most of it:
-:meth:`~sklearn_impression.CrossDomainRegressor.adapt` fits an output offset and
-a reaction delay for the new receiver, leaving the shared network untouched.
+:meth:`~sklearn_impression.CrossDomainRegressor.adapt` fits, for the new receiver,
+an output offset and gain, how much they follow what the training receivers
+annotated for the same stimulus, and a reaction delay, leaving the shared network
+untouched.
 
 This example trains on all receivers of :func:`~sklearn_impression.make_impression`
 but one, enrols that one on the first seconds of their recordings

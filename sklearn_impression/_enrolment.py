@@ -7,7 +7,10 @@ rows ``1..n``: the receivers in ``listener_ids_``):
   ``listener`` embedding), learned in ``fit`` for training receivers and in
   ``adapt`` for enrolled ones;
 * an **output calibration** ``y = gain * y_net + offset`` per output, in
-  standardised target units (gain 1 and offset 0 unless ``adapt`` fitted them).
+  standardised target units (gain 1 and offset 0 unless ``adapt`` fitted them),
+  plus ``weight * (stimulus trace - target mean)`` in target units, where the
+  stimulus trace is the training receivers' mean target of the recording's
+  stimulus at that moment (weight 0 unless ``adapt`` fitted it).
 
 ``adapt`` fits only these rows of new receivers from a short labelled segment; the
 shared network is never touched. Importing this module does not import torch.
@@ -19,6 +22,7 @@ import numpy as np
 
 from ._flat import _check_finite, recording_name
 from ._frames import DyadicFrames
+from ._stimulus_traces import fit_stimulus_traces, stimulus_trace_values
 
 __all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
 
@@ -26,7 +30,7 @@ __all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
 #: accepts (1 s at 25 Hz).
 MIN_ENROLMENT_FRAMES = 25
 
-_CALIBRATIONS = ("none", "offset", "offset+gain")
+_CALIBRATIONS = ("auto", "none", "offset", "offset+gain", "offset+gain+stimulus")
 #: Most frames per receiver (in evenly spaced frames or windows) used to fit its
 #: vector.
 _MAX_FRAMES = 512
@@ -91,6 +95,49 @@ def init_table(model, receivers):
     model.listener_gain_ = np.ones((n, model.n_outputs_))
     model.listener_offset_ = np.zeros((n, model.n_outputs_))
     model.listener_delay_ = np.zeros(n, dtype=np.int64)
+    model.listener_stimulus_ = np.zeros((n, model.n_outputs_))
+
+
+def fit_stimulus_table(model, X, y):
+    """``stimulus_ids_`` and ``stimulus_traces_`` from the training data."""
+    traces = {}
+    if isinstance(X, DyadicFrames):
+        traces = fit_stimulus_traces(X, y)[1]
+    model.stimulus_ids_ = list(traces)
+    model.stimulus_traces_ = list(traces.values())
+
+
+def _listener_stimulus(model):
+    """Stimulus weights per listener-table row (none before they existed)."""
+    weights = getattr(model, "listener_stimulus_", None)
+    if weights is None:
+        return np.zeros_like(model.listener_gain_)
+    return weights
+
+
+def _stimulus_deviation(model, X, *, warn):
+    """Per recording of ``X``: its stimulus trace minus the target mean, in
+    target units (0 for a stimulus without a trace)."""
+    traces = dict(zip(getattr(model, "stimulus_ids_", ()),
+                      getattr(model, "stimulus_traces_", ()), strict=True))
+    mean = model.scaler_.target_mean
+    return [v - mean for v in stimulus_trace_values(
+        traces, mean, X, owner="CrossDomainRegressor", warn=warn)]
+
+
+def add_stimulus_term(model, X, recording_rows, traces):
+    """``traces`` plus each enrolled receiver's weighted stimulus trace."""
+    if recording_rows is None:
+        return traces
+    weights = _listener_stimulus(model)[recording_rows]
+    used = np.flatnonzero(np.any(weights != 0, axis=1))
+    if not used.size:
+        return traces
+    deviation = _stimulus_deviation(model, X[used], warn=True)
+    traces = list(traces)
+    for k, i in enumerate(used):
+        traces[i] = traces[i] + weights[i] * deviation[k]
+    return traces
 
 
 def _grow_table(model, new_ids):
@@ -98,6 +145,7 @@ def _grow_table(model, new_ids):
     import torch
 
     module = model.net_.module_
+    stimulus = _listener_stimulus(model)  # before the table grows
     model.listener_ids_ = list(model.listener_ids_) + list(new_ids)
     n_new = len(new_ids)
     k = model.n_outputs_
@@ -106,6 +154,7 @@ def _grow_table(model, new_ids):
                                         np.zeros((n_new, k))])
     model.listener_delay_ = np.concatenate([listener_delays(model),
                                             np.zeros(n_new, dtype=np.int64)])
+    model.listener_stimulus_ = np.vstack([stimulus, np.zeros((n_new, k))])
     if module.listener is not None and n_new:
         old = module.listener.weight.detach()
         grown = torch.nn.Embedding(old.shape[0] + n_new, old.shape[1]).to(old.device)
@@ -198,8 +247,11 @@ def listener_delays(model):
     return np.asarray(delays, dtype=np.int64)
 
 
-def _calibrate(p, t, calibration):
-    """Gain and offset per output of ``t ~ gain * p + offset``."""
+def _calibrate(p, t, calibration, c=None):
+    """Gain, offset and stimulus weight per output of
+    ``t ~ gain * p + weight * c + offset``."""
+    if calibration == "offset+gain+stimulus":
+        return _calibrate_with_stimulus(p, t, c)
     gain = np.ones(p.shape[1])
     if calibration == "offset+gain":
         pc = p - p.mean(axis=0)
@@ -210,33 +262,61 @@ def _calibrate(p, t, calibration):
     offset = np.zeros(p.shape[1])
     if calibration != "none":
         offset = (t - gain * p).mean(axis=0)
-    return gain, offset
+    return gain, offset, np.zeros(p.shape[1])
+
+
+def _calibrate_with_stimulus(p, t, c):
+    """Least squares of ``t ~ gain * p + weight * c + offset`` per output, with
+    the gain kept in [0.1, 10] and the weight in [0, 10] (a clipped coefficient is
+    fixed and the others fitted again)."""
+    k = p.shape[1]
+    gain, offset, weight = np.ones(k), np.zeros(k), np.zeros(k)
+    ones = np.ones(len(p))
+    for j in range(k):
+        g, w, o = np.linalg.lstsq(np.column_stack([p[:, j], c[:, j], ones]),
+                                  t[:, j], rcond=None)[0]
+        if not 0.1 <= g <= 10.0:
+            g = float(np.clip(g, 0.1, 10.0))
+            w, o = np.linalg.lstsq(np.column_stack([c[:, j], ones]),
+                                   t[:, j] - g * p[:, j], rcond=None)[0]
+        if not 0.0 <= w <= 10.0:
+            w = float(np.clip(w, 0.0, 10.0))
+            g = np.linalg.lstsq(np.column_stack([p[:, j], ones]),
+                                t[:, j] - w * c[:, j], rcond=None)[0][0]
+            g = float(np.clip(g, 0.1, 10.0))
+            o = float(np.mean(t[:, j] - g * p[:, j] - w * c[:, j]))
+        gain[j], weight[j], offset[j] = g, w, o
+    return gain, offset, weight
 
 
 def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
-                               calibration, max_shift):
+                               calibration, max_shift, stimulus):
     """Per receiver row: the extra delay (within ``max_shift`` frames of the
     model's label delay) and the calibration whose traces fit its targets best.
 
     ``traces`` are the network's standardised outputs per recording before the
     label delay and smoothing; each candidate delay is applied the way
     ``predict`` applies it (shift, then smoothing), the calibration fitted, and
-    the squared error kept. Ties go to the smallest shift.
+    the squared error kept. Ties go to the smallest shift. ``stimulus`` holds
+    each recording's standardised stimulus trace.
     """
     candidates = sorted(range(-max_shift, max_shift + 1), key=abs)
     for row in rows:
         mine = np.flatnonzero(trace_rows == row)
         t = np.concatenate([targets[i] for i in mine])
+        c = np.concatenate([stimulus[i] for i in mine])
         best = None
         for extra in candidates:
             p = np.concatenate(model._finish_traces([traces[i] for i in mine],
                                                     extra_delay=extra))
-            gain, offset = _calibrate(p, t, calibration)
-            error = float(((t - gain * p - offset) ** 2).sum())
+            gain, offset, weight = _calibrate(p, t, calibration, c)
+            error = float(((t - gain * p - weight * c - offset) ** 2).sum())
             if best is None or error < best[0]:
-                best = (error, extra, gain, offset)
+                best = (error, extra, gain, offset, weight)
         _, model.listener_delay_[row], model.listener_gain_[row], \
-            model.listener_offset_[row] = best
+            model.listener_offset_[row], weight = best
+        # stored in target units: predict adds it after undoing the scaling
+        model.listener_stimulus_[row] = weight
 
 
 def _check_context(model, context, receivers):
@@ -270,6 +350,9 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
                          f"{calibration!r}")
+    if calibration == "auto":  # the stimulus term needs the traces of fit
+        calibration = ("offset+gain+stimulus" if getattr(model, "stimulus_ids_", None)
+                       else "offset")
     for name, value in (("lag_range", lag_range), ("steps", steps), ("lr", lr),
                         ("l2", l2)):
         if isinstance(value, bool) or not np.isscalar(value) or not value >= 0:
@@ -284,6 +367,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     if context is not None:
         _check_context(model, context, receivers)
     label_rate = X.label_rate
+    enrolled = X  # positions on the stimuli's clocks
     # the per-person normalisation of predict: on the statistics of the
     # receiver's recordings in context, or of the enrolment recordings
     X = model._normalize(X, context)
@@ -316,6 +400,8 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
     model.listener_delay_[rows] = 0
+    model.listener_stimulus_ = _listener_stimulus(model).copy()
+    model.listener_stimulus_[rows] = 0.0
     trace_rows = listener_rows(model, receivers, warn=False)
     frame_rows = np.repeat(trace_rows, frames.lengths)
     frames = model.scaler_.transform(frames)
@@ -331,6 +417,11 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     bounds = np.cumsum(frames.lengths)[:-1]
     traces = np.split(model._predict_standardized(frames), bounds)
     targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)
+    scale = model.scaler_.target_scale
+    stimulus = ([d / scale for d in _stimulus_deviation(model, enrolled, warn=True)]
+                if calibration == "offset+gain+stimulus"
+                else [np.zeros((n, model.n_outputs_)) for n in frames.lengths])
     _fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
-                               calibration=calibration, max_shift=max_shift)
+                               calibration=calibration, max_shift=max_shift,
+                               stimulus=stimulus)
     return model

@@ -204,6 +204,17 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         Extra reaction delay per row in label frames, added to
         ``label_delay_frames_`` for that receiver's predictions; 0 except for
         receivers enrolled with :meth:`adapt` (``lag_range``).
+    listener_stimulus_ : ndarray of shape (n_listeners + 1, n_outputs)
+        Weight per row of the stimulus trace (below) in the receiver's
+        predictions: 0 except for receivers enrolled with
+        ``adapt(calibration="offset+gain+stimulus")``.
+    stimulus_ids_, stimulus_traces_ : list
+        The stimuli of ``fit`` (ids from :class:`DyadicFrames`; none for a
+        2-D array) and, for each, the training receivers' mean target at each
+        frame position from the stimulus's start, in target units (each
+        receiver's own mean level removed, the mean of those levels added
+        back): what the crowd annotated, which an enrolled receiver can be
+        calibrated to follow.
     label_delay_frames_, smoothing_frames_ : int
         ``label_delay`` and ``smoothing`` in label frames (0 for 2-D arrays).
 
@@ -395,6 +406,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         receivers = None
         if self.listener_adaptation:
             receivers = _enrolment.receiver_ids(X, "listener_adaptation=True")
+        given = X
         self.label_delay_frames_ = self.smoothing_frames_ = 0
         if isinstance(X, DyadicFrames):
             rate = getattr(X, "label_rate", None)
@@ -404,6 +416,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             X = delay_targets(self._normalize(X), self.label_delay_frames_)
         frames = self._frames(X, y, reset=True)
         self.n_outputs_ = frames.y.shape[1]
+        _enrolment.fit_stimulus_table(self, given, y)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self.scaler_ = Standardizer.fit(frames, self.standardize)
         frames = self.scaler_.transform(frames)
@@ -483,11 +496,12 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             extra_delay = _enrolment.listener_delays(self)[recording_rows]
         y = self.scaler_.inverse_targets(y)
         if self.input_kind_ == "frames":
-            return self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
-                                       extra_delay)
+            traces = self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
+                                         extra_delay)
+            return _enrolment.add_stimulus_term(self, X, recording_rows, traces)
         return y[:, 0] if self._y_1d else y
 
-    def adapt(self, X, y, *, context=None, calibration="offset", lag_range=2.0,
+    def adapt(self, X, y, *, context=None, calibration="auto", lag_range=2.0,
               steps=30, lr=0.1, l2=0.01):
         """Enrol receivers: fit only their own parameters from labelled frames.
 
@@ -499,8 +513,9 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
           on the task MSE (receivers seen in ``fit`` keep their trained vector);
         * then the receiver's reaction delay (within ``lag_range`` seconds of
           ``label_delay``) and an output calibration per output
-          (``calibration``), chosen together to fit the model's predictions for
-          the same recordings to their targets.
+          (``calibration``: by default an offset, a gain and a weight of the
+          stimulus's training trace), chosen together to fit the model's
+          predictions for the same recordings to their targets.
 
         Afterwards :meth:`predict` uses these parameters for every recording of
         an enrolled receiver; other receivers are unaffected. Enrolling a
@@ -538,15 +553,27 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             ``X`` needs recordings here; receivers only in ``context`` are
             ignored. No effect with ``normalize_by=None`` or ``"recording"``
             (each recording is standardised by itself).
-        calibration : {"offset", "offset+gain", "none"}, default="offset"
+        calibration : {"auto", "offset+gain+stimulus", "offset", "offset+gain", \
+"none"}, default="auto"
             ``"offset"`` adds the mean residual per output; ``"offset+gain"``
             first rescales by the least-squares slope of the targets on the
-            predictions (clipped to [0.1, 10]). Over five seeds of both synthetic
-            generators with 60 s of enrolment (``benchmarks/bench_enrolment.py``)
-            the gain added 0.003-0.055 mean CCC, except on one seed of
-            ``make_dyadic_drift``, where it cost 0.107: its sliders saturate,
-            and a slope from one minute near saturation does not carry over to
-            other stimuli.
+            predictions (clipped to [0.1, 10]). ``"offset+gain+stimulus"`` fits
+            ``gain * prediction + weight * stimulus trace + offset`` by least
+            squares (gain in [0.1, 10], weight in [0, 10]), where the stimulus
+            trace (:attr:`stimulus_traces_`) is what the training receivers
+            annotated for the same stimulus at the same moment: a receiver who
+            follows the crowd more than the network reads from their signals
+            gets a larger weight. Recordings of a stimulus without a trace
+            (unseen in ``fit``, or without a stimulus id) get the training mean
+            there, with one warning naming them. ``"auto"`` is
+            ``"offset+gain+stimulus"`` for a model fitted on
+            :class:`DyadicFrames` with stimulus ids, else ``"offset"``. Over
+            five seeds of both synthetic generators with 60 s of enrolment
+            (``benchmarks/bench_enrolment.py``) the stimulus term scored
+            0.005-0.039 mean CCC above the offset on ``make_impression`` and
+            0.048-0.108 on ``make_dyadic_drift``; the gain alone cost 0.107
+            on one seed of the latter, whose sliders saturate (a slope from one
+            minute near saturation does not carry over to other stimuli).
         lag_range : float, default=2.0
             Seconds: each receiver's predictions are shifted by the extra delay
             in ``[-lag_range, lag_range]`` (whole label frames) that, after the

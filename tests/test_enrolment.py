@@ -428,6 +428,128 @@ def test_round_trips_keep_enrolled_receivers(data, how, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+# -- the stimulus term of adapt ---------------------------------------------------
+def _crowd_data(stimuli=(0, 1) * 4):
+    """Receivers a, b, c annotate what their stimulus does (plus noise), from
+    features that carry nothing; receiver n annotates 3x that, plus 2."""
+    rng = np.random.default_rng(0)
+    t = np.arange(200) / 25
+    signal = [np.c_[np.sin(t / 1.3), np.cos(t / 0.9)],
+              np.c_[np.sin(t / 0.7 + 1), np.cos(t / 1.7)]]
+    receivers = ["a", "a", "b", "b", "c", "c", "n", "n"]
+    X = DyadicFrames([rng.normal(size=(200, 3)) for _ in range(2)],
+                     [rng.normal(size=(200, 2)) for _ in receivers], [0, 1] * 4,
+                     ["e0", "e1", "e2"], ["r0", "r1"], receivers=receivers,
+                     stimuli=list(stimuli), label_rate=25.0)
+    y = [signal[k % 2] + 0.1 * rng.normal(size=(200, 2)) for k in range(6)]
+    y += [3 * signal[0] + 2, 3 * signal[1] + 2]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def crowd():
+    X, y = _crowd_data()
+    return X, y, CrossDomainRegressor(**TINY).fit(X[:6], y[:6])
+
+
+def test_fit_keeps_each_stimulus_trace(crowd):
+    X, y, model = crowd
+    assert model.stimulus_ids_ == [0, 1]
+    for k, trace in zip(model.stimulus_ids_, model.stimulus_traces_, strict=True):
+        np.testing.assert_allclose(trace, np.mean(y[k:6:2], axis=0), atol=1e-12)
+    assert model.listener_stimulus_.shape == (1, 2)
+    assert not model.listener_stimulus_.any()
+
+
+def test_adapt_weighs_the_stimulus_trace_per_receiver(crowd):
+    """A new receiver who follows the crowd 3x (features useless) is predicted on
+    a stimulus after enrolment on the other one; an offset (and gain) cannot."""
+    from sklearn_impression.metrics import ccc_score
+
+    X, y, fitted = crowd
+    scores = {}
+    for calibration in ("offset", "offset+gain", "offset+gain+stimulus"):
+        model = pickle.loads(pickle.dumps(fitted))
+        model.adapt(X[[6]], y[6:7], calibration=calibration, lag_range=0,
+                    context=X[[6, 7]])
+        scores[calibration] = ccc_score(y[7], model.predict(X[[7]])[0])
+    assert scores["offset+gain+stimulus"] > 0.95
+    assert max(scores["offset"], scores["offset+gain"]) < 0.5
+    np.testing.assert_allclose(model.listener_stimulus_[1], 3.0, atol=0.4)
+    assert not model.listener_stimulus_[0].any()
+    # other receivers keep their predictions
+    np.testing.assert_allclose(_quiet_predict(model, X[[0]])[0],
+                               _quiet_predict(fitted, X[[0]])[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("how", ["joblib", "save_model"])
+def test_round_trips_keep_the_stimulus_term(crowd, how, tmp_path):
+    X, y, fitted = crowd
+    model = pickle.loads(pickle.dumps(fitted))
+    model.adapt(X[[6]], y[6:7], calibration="offset+gain+stimulus", lag_range=0)
+    if how == "joblib":
+        joblib.dump(model, tmp_path / "m.joblib")
+        loaded = joblib.load(tmp_path / "m.joblib")
+    else:
+        save_model(model, tmp_path / "m.safetensors")
+        loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.stimulus_ids_ == [0, 1]
+    np.testing.assert_array_equal(loaded.listener_stimulus_, model.listener_stimulus_)
+    np.testing.assert_allclose(loaded.predict(X[[7]])[0], model.predict(X[[7]])[0],
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_stimulus_term_without_traces_is_offset_and_gain(crowd):
+    """Fitted without stimulus ids, or predicting a stimulus never seen: the
+    stimulus term reads the training mean, with one warning naming them."""
+    X, y, _ = crowd
+    X_none, _ = _crowd_data(stimuli=[None] * 8)
+    model = CrossDomainRegressor(**TINY).fit(X_none[:6], y[:6])
+    assert model.stimulus_ids_ == [] and model.stimulus_traces_ == []
+    plain = pickle.loads(pickle.dumps(model))
+    plain.adapt(X_none[[6]], y[6:7], calibration="offset+gain", lag_range=0)
+    with pytest.warns(UserWarning, match="no training trace for stimulus None"):
+        model.adapt(X_none[[6]], y[6:7], calibration="offset+gain+stimulus",
+                    lag_range=0)
+    np.testing.assert_allclose(model.listener_gain_, plain.listener_gain_,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.listener_offset_, plain.listener_offset_,
+                               rtol=1e-5, atol=1e-6)
+    assert not model.listener_stimulus_.any()
+    # an enrolled receiver watching a stimulus unseen in training
+    _, _, fitted = crowd
+    enrolled = pickle.loads(pickle.dumps(fitted))
+    enrolled.adapt(X[[6]], y[6:7], calibration="offset+gain+stimulus", lag_range=0)
+    X_new, _ = _crowd_data(stimuli=[0, 1, 0, 1, 0, 1, 0, "new"])
+    with pytest.warns(UserWarning, match="no training trace for stimulus 'new'"):
+        enrolled.predict(X_new[[7]])
+
+
+def test_auto_calibration_uses_the_stimulus_term_when_fit_had_stimuli(crowd):
+    X, y, fitted = crowd
+    X_none, _ = _crowd_data(stimuli=[None] * 8)
+    without = CrossDomainRegressor(**TINY).fit(X_none[:6], y[:6])
+    for model, data, expected in ((fitted, X, "offset+gain+stimulus"),
+                                  (without, X_none, "offset")):
+        auto = pickle.loads(pickle.dumps(model)).adapt(data[[6]], y[6:7],
+                                                       lag_range=0)
+        explicit = pickle.loads(pickle.dumps(model)).adapt(
+            data[[6]], y[6:7], calibration=expected, lag_range=0)
+        for name in ("listener_gain_", "listener_offset_", "listener_stimulus_"):
+            np.testing.assert_array_equal(getattr(auto, name),
+                                          getattr(explicit, name))
+
+
+def test_models_from_before_the_stimulus_term_still_predict(crowd):
+    X, y, fitted = crowd
+    old = pickle.loads(pickle.dumps(fitted))
+    for name in ("listener_stimulus_", "stimulus_ids_", "stimulus_traces_"):
+        delattr(old, name)
+    np.testing.assert_allclose(old.predict(X[[7]])[0], fitted.predict(X[[7]])[0])
+    old.adapt(X[[6]], y[6:7], calibration="offset", lag_range=0)
+    assert old.listener_stimulus_.shape == (2, 2)
+
+
 # -- head_seconds and the protocol -----------------------------------------------
 def test_head_seconds_cuts_recordings_in_order():
     data = make_impression(2, 3, 2.0, random_state=0)  # 50 frames a recording

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from .._stimulus_traces import fit_stimulus_traces, stimulus_trace_values
 from ._baselines import _fit_inputs, _FrameBaseline, _predict_inputs, _predict_output
 
 __all__ = ["StimulusMeanBaseline"]
-
-
-def _positions(X, i):
-    """Frame positions of recording ``i`` on its stimulus's clock."""
-    if X.emitter_rows is not None:
-        return np.asarray(X.emitter_rows[i])
-    return np.arange(X.frame_counts[i])
 
 
 class StimulusMeanBaseline(_FrameBaseline):
@@ -87,63 +79,19 @@ class StimulusMeanBaseline(_FrameBaseline):
     def fit(self, X, y):
         """Average the training annotations of each stimulus position by position."""
         X, y = _fit_inputs(self, X, y)
-        receivers = np.asarray(X.receivers, dtype=object)
-        if self.center_receivers:
-            levels = {r: np.concatenate([y[i] for i in np.flatnonzero(receivers == r)])
-                      .mean(axis=0) for r in dict.fromkeys(X.receivers)}
-            self.constant_ = np.mean(list(levels.values()), axis=0)
-            y = [t - levels[r] for t, r in zip(y, X.receivers, strict=True)]
-        else:
-            self.constant_ = np.concatenate(y).mean(axis=0)
-        self.traces_ = {}
+        self.constant_, traces = fit_stimulus_traces(X, y, self.center_receivers)
+        self.traces_ = {} if self._array_input else traces
         if not self._array_input:
-            self.traces_ = self._stimulus_traces(X, y)
             self.n_features_in_ = X.n_features
         self.n_outputs_ = self.constant_.shape[0]
         return self
-
-    def _stimulus_traces(self, X, y):
-        length = {}
-        for i, stimulus in enumerate(X.stimuli):
-            if stimulus is not None and X.frame_counts[i]:
-                length[stimulus] = max(length.get(stimulus, 0),
-                                       int(_positions(X, i).max()) + 1)
-        n_outputs = self.constant_.shape[0]
-        sums = {s: np.zeros((n, n_outputs)) for s, n in length.items()}
-        counts = {s: np.zeros(n) for s, n in length.items()}
-        for i, (stimulus, target) in enumerate(zip(X.stimuli, y, strict=True)):
-            if stimulus in sums:
-                np.add.at(sums[stimulus], _positions(X, i), target)
-                np.add.at(counts[stimulus], _positions(X, i), 1)
-        offset = self.constant_ if self.center_receivers else 0.0
-        traces = {}
-        for stimulus, total in sums.items():
-            at = np.flatnonzero(counts[stimulus])
-            mean = total[at] / counts[stimulus][at, np.newaxis]
-            every = np.arange(len(total))
-            traces[stimulus] = offset + np.column_stack(
-                [np.interp(every, at, mean[:, j]) for j in range(n_outputs)])
-        return traces
 
     def predict(self, X):
         """One ``(n_frames_i, n_outputs)`` array per recording: its stimulus's trace."""
         check_is_fitted(self)
         X, as_array = _predict_inputs(self, X)
-        out, missing = [], []
-        for i, stimulus in enumerate(X.stimuli):
-            trace = None if as_array else self.traces_.get(stimulus)
-            if trace is None:
-                if not as_array:
-                    missing.append(stimulus)
-                out.append(np.tile(self.constant_, (X.frame_counts[i], 1)))
-            else:
-                pos = np.minimum(_positions(X, i), len(trace) - 1)
-                out.append(trace[pos])
-        if missing:
-            names = sorted({repr(s) for s in missing})
-            warnings.warn(
-                f"StimulusMeanBaseline has no training trace for stimulus "
-                f"{', '.join(names)} ({len(missing)} recording(s)); they get the "
-                f"training mean", UserWarning, stacklevel=2)
-        return _predict_output(self, out, as_array)
-
+        if as_array:
+            return _predict_output(
+                self, [np.tile(self.constant_, (X.frame_counts[0], 1))], True)
+        return stimulus_trace_values(self.traces_, self.constant_, X,
+                                     owner="StimulusMeanBaseline")
