@@ -41,7 +41,7 @@ __all__ = ["main"]
 PROG = "sklearn-impression"
 
 #: The demo's measured run time, stated in ``demo --help`` and the README.
-DEMO_TIME = ("44-63 s wall on an idle 2-core AMD EPYC, 53-60 s with oneDNN and ATen "
+DEMO_TIME = ("44-63 s wall on an idle 2-core AMD EPYC, 51-60 s with oneDNN and ATen "
              "capped at AVX2")
 
 
