@@ -298,13 +298,13 @@ def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
     label delay and smoothing; each candidate delay is applied the way
     ``predict`` applies it (shift, then smoothing), the calibration fitted, and
     the squared error kept. Ties go to the smallest shift. ``stimulus`` holds
-    each recording's standardised stimulus trace.
+    each recording's standardised stimulus trace (``None``: no stimulus term).
     """
     candidates = sorted(range(-max_shift, max_shift + 1), key=abs)
     for row in rows:
         mine = np.flatnonzero(trace_rows == row)
         t = np.concatenate([targets[i] for i in mine])
-        c = np.concatenate([stimulus[i] for i in mine])
+        c = 0.0 if stimulus is None else np.concatenate([stimulus[i] for i in mine])
         best = None
         for extra in candidates:
             p = np.concatenate(model._finish_traces([traces[i] for i in mine],
@@ -400,7 +400,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
     model.listener_delay_[rows] = 0
-    model.listener_stimulus_ = _listener_stimulus(model).copy()
+    model.listener_stimulus_ = _listener_stimulus(model)
     model.listener_stimulus_[rows] = 0.0
     trace_rows = listener_rows(model, receivers, warn=False)
     frame_rows = np.repeat(trace_rows, frames.lengths)
@@ -417,10 +417,10 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     bounds = np.cumsum(frames.lengths)[:-1]
     traces = np.split(model._predict_standardized(frames), bounds)
     targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)
-    scale = model.scaler_.target_scale
-    stimulus = ([d / scale for d in _stimulus_deviation(model, enrolled, warn=True)]
-                if calibration == "offset+gain+stimulus"
-                else [np.zeros((n, model.n_outputs_)) for n in frames.lengths])
+    stimulus = None
+    if calibration == "offset+gain+stimulus":
+        scale = model.scaler_.target_scale
+        stimulus = [d / scale for d in _stimulus_deviation(model, enrolled, warn=True)]
     _fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
                                calibration=calibration, max_shift=max_shift,
                                stimulus=stimulus)

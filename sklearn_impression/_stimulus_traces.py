@@ -44,18 +44,17 @@ def fit_stimulus_traces(X, y, center_receivers=True):
     else:
         constant = np.concatenate(y).mean(axis=0)
         offset = 0.0
+    positions = {i: stimulus_positions(X, i) for i, s in enumerate(X.stimuli)
+                 if s is not None and X.frame_counts[i]}
     length = {}
-    for i, stimulus in enumerate(X.stimuli):
-        if stimulus is not None and X.frame_counts[i]:
-            length[stimulus] = max(length.get(stimulus, 0),
-                                   int(stimulus_positions(X, i).max()) + 1)
+    for i, pos in positions.items():
+        length[X.stimuli[i]] = max(length.get(X.stimuli[i], 0), int(pos.max()) + 1)
     n_outputs = constant.shape[0]
     sums = {s: np.zeros((n, n_outputs)) for s, n in length.items()}
     counts = {s: np.zeros(n) for s, n in length.items()}
-    for i, (stimulus, target) in enumerate(zip(X.stimuli, y, strict=True)):
-        if stimulus in sums:
-            np.add.at(sums[stimulus], stimulus_positions(X, i), target)
-            np.add.at(counts[stimulus], stimulus_positions(X, i), 1)
+    for i, pos in positions.items():
+        np.add.at(sums[X.stimuli[i]], pos, y[i])
+        np.add.at(counts[X.stimuli[i]], pos, 1)
     traces = {}
     for stimulus, total in sums.items():
         at = np.flatnonzero(counts[stimulus])

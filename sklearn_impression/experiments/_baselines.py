@@ -48,6 +48,7 @@ def _fit_inputs(estimator, X, y):
         X, y = _wrap_array(X), [y.reshape(len(y), -1)]
     else:
         y = check_targets(X, y)
+        estimator.n_features_in_ = X.n_features
     if X.n_frames < 1:
         raise ValueError(f"{type(estimator).__name__} needs at least one frame")
     return X, y
@@ -230,8 +231,6 @@ class RidgeBaseline(_FrameBaseline):
                                  rcond=None)[0]
         self.coef_ = coef_s / scale[:, np.newaxis]
         self.intercept_ = (my + shift_y) - (mx + shift_x) @ self.coef_
-        if not self._array_input:
-            self.n_features_in_ = X.n_features
         self.n_outputs_ = self.coef_.shape[1]
         return self
 

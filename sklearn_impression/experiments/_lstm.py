@@ -188,8 +188,6 @@ class LSTMBaseline(_FrameBaseline):
         self.module_ = self.net_.module_
         self.module_.eval()
         self.history_ = [float(v) for v in self.net_.history[:, "train_loss"]]
-        if not self._array_input:
-            self.n_features_in_ = X.n_features
         self.n_outputs_ = int(frames.y.shape[1])
         return self
 

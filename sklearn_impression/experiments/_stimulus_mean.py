@@ -81,8 +81,6 @@ class StimulusMeanBaseline(_FrameBaseline):
         X, y = _fit_inputs(self, X, y)
         self.constant_, traces = fit_stimulus_traces(X, y, self.center_receivers)
         self.traces_ = {} if self._array_input else traces
-        if not self._array_input:
-            self.n_features_in_ = X.n_features
         self.n_outputs_ = self.constant_.shape[0]
         return self
 

@@ -178,32 +178,28 @@ def _takes_context(final):
         return False
 
 
-def enrol(model, X_head, y_head, context=None):
-    """Enrol the receivers of ``X_head`` in a fitted model.
+def enrol(model, X, y, seconds, masks):
+    """Enrol the receivers of ``X`` on their first ``seconds`` (the frames of
+    ``masks``, :func:`enrolment_masks`) in a fitted model.
 
-    A model (or Pipeline) whose final step has ``adapt`` enrols itself (given
-    ``context``, the recordings to be predicted, when its ``adapt`` takes one)
-    and ``None`` is returned. Any other model gets an output offset per
-    receiver: the mean error over its enrolment frames, returned as
+    A model (or Pipeline) whose final step has ``adapt`` enrols itself on those
+    seconds (:func:`head_seconds`), with ``X`` as ``context`` when its ``adapt``
+    takes one, and ``None`` is returned. Any other model gets an output offset
+    per receiver: the mean error over the enrolment frames of its predictions of
+    the whole recordings (the predictions that are scored, whatever a
+    transductive step makes of the recordings passed together), returned as
     ``{receiver: offset}`` for :func:`apply_offsets`.
     """
-    if enrols_itself(model):
-        final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-        extra = ({"context": context} if context is not None
-                 and _takes_context(final) else {})
-        if isinstance(model, Pipeline):
-            adapt_pipeline(model, X_head, y_head, **extra)
-        else:
-            model.adapt(X_head, y_head, **extra)
-        return None
-    return mean_residuals(group_ids(X_head, "receiver"), y_head,
-                          model.predict(X_head))
-
-
-def enrols_itself(model):
-    """Whether ``model`` (or a Pipeline's final step) has an ``adapt`` method."""
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    return hasattr(final, "adapt")
+    if not hasattr(final, "adapt"):
+        return mean_residuals(group_ids(X, "receiver"), y, model.predict(X), masks)
+    X_head, y_head = head_seconds(X, y, seconds)
+    extra = {"context": X} if _takes_context(final) else {}
+    if isinstance(model, Pipeline):
+        adapt_pipeline(model, X_head, y_head, **extra)
+    else:
+        model.adapt(X_head, y_head, **extra)
+    return None
 
 
 def mean_residuals(receivers, targets, predictions, masks=None):

@@ -19,16 +19,12 @@ from ._enrolment import (
     apply_offsets,
     enrol,
     enrolment_masks,
-    enrols_itself,
-    head_seconds,
-    mean_residuals,
 )
 from ._protocols import (
     PaperFrameSplit,
     RecordingGroupKFold,
     _select,
     get_protocol,
-    group_ids,
 )
 from ._scores import _target_names, ccc_by_dimension, ccc_by_receiver
 
@@ -377,23 +373,14 @@ object, default="receivers"
 def _enrol_fold(model, X_test, y_test, seconds):
     """Enrol ``model`` on the test receivers' first ``seconds``.
 
-    Only the enrolment frames' targets are passed on; the test recordings'
-    features are the ``context`` of ``adapt`` (the normalisation statistics
-    predict will use). A model without ``adapt`` gets the mean error of its
-    predictions of the whole test recordings over the enrolment frames: the
-    predictions that are scored, whatever a transductive step (a per-receiver
-    normaliser) makes of the recordings passed together. Returns the scored
-    frame indices per test recording and a dict with the offsets (``None`` when
-    the model enrolled itself), the enrolment frame count and seconds.
+    Only the enrolment frames' targets are read (:func:`enrol`). Returns the
+    scored frame indices per test recording and a dict with the offsets
+    (``None`` when the model enrolled itself), the enrolment frame count and
+    seconds.
     """
     masks = enrolment_masks(X_test, seconds)
     t0 = time.perf_counter()
-    if enrols_itself(model):
-        X_head, y_head = head_seconds(X_test, y_test, seconds)
-        offsets = enrol(model, X_head, y_head, context=X_test)
-    else:
-        offsets = mean_residuals(group_ids(X_test, "receiver"), y_test,
-                                 model.predict(X_test), masks)
+    offsets = enrol(model, X_test, y_test, seconds, masks)
     info = {"offsets": offsets,
             "n_enrol_frames": int(sum(m.sum() for m in masks)),
             "enrol_time": round(time.perf_counter() - t0, 3)}
