@@ -96,6 +96,8 @@ def init_table(model, receivers):
     model.listener_offset_ = np.zeros((n, model.n_outputs_))
     model.listener_delay_ = np.zeros(n, dtype=np.int64)
     model.listener_stimulus_ = np.zeros((n, model.n_outputs_))
+    model.listener_trace_gain_ = np.ones((n, model.n_outputs_))
+    model.listener_trace_offset_ = np.zeros((n, model.n_outputs_))
 
 
 def fit_stimulus_table(model, X, y):
@@ -115,6 +117,40 @@ def _listener_stimulus(model):
     return weights
 
 
+def trace_calibration(model):
+    """Gain and offset per listener-table row used with the stimulus term (a
+    model saved before they existed used the one calibration for both)."""
+    gain = getattr(model, "listener_trace_gain_", None)
+    if gain is None:
+        return model.listener_gain_.copy(), model.listener_offset_.copy()
+    return gain, model.listener_trace_offset_
+
+
+def traced_recordings(model, X, recording_rows):
+    """Per recording of ``X``: does its receiver's stimulus term apply (a
+    weight fitted at enrolment and a stimulus with a trace from ``fit``)?"""
+    if recording_rows is None:
+        return None
+    weights = _listener_stimulus(model)[recording_rows]
+    known = set(getattr(model, "stimulus_ids_", ()))
+    return np.array([bool(np.any(w != 0)) and s in known
+                     for w, s in zip(weights, X.stimuli, strict=True)], dtype=bool)
+
+
+def calibrate_outputs(model, y, recording_rows, traced, lengths):
+    """Standardised outputs ``y`` (all recordings' frames) with each row's
+    calibration: the stimulus-term one for traced recordings, the other
+    otherwise."""
+    rows = np.repeat(recording_rows, lengths)
+    gain, offset = model.listener_gain_[rows], model.listener_offset_[rows]
+    if traced is not None and traced.any():
+        trace_gain, trace_offset = trace_calibration(model)
+        frames = np.repeat(traced, lengths)
+        gain = np.where(frames[:, None], trace_gain[rows], gain)
+        offset = np.where(frames[:, None], trace_offset[rows], offset)
+    return y * gain + offset
+
+
 def _stimulus_deviation(model, X, *, warn):
     """Per recording of ``X``: its stimulus trace minus the target mean, in
     target units (0 for a stimulus without a trace)."""
@@ -125,15 +161,14 @@ def _stimulus_deviation(model, X, *, warn):
         traces, mean, X, owner="CrossDomainRegressor", warn=warn)]
 
 
-def add_stimulus_term(model, X, recording_rows, traces):
-    """``traces`` plus each enrolled receiver's weighted stimulus trace."""
-    if recording_rows is None:
+def add_stimulus_term(model, X, recording_rows, traced, traces):
+    """``traces`` plus each enrolled receiver's weighted stimulus trace, for the
+    recordings whose stimulus has a trace (``traced``)."""
+    if recording_rows is None or traced is None or not traced.any():
         return traces
     weights = _listener_stimulus(model)[recording_rows]
-    used = np.flatnonzero(np.any(weights != 0, axis=1))
-    if not used.size:
-        return traces
-    deviation = _stimulus_deviation(model, X[used], warn=True)
+    used = np.flatnonzero(traced)
+    deviation = _stimulus_deviation(model, X[used], warn=False)
     traces = list(traces)
     for k, i in enumerate(used):
         traces[i] = traces[i] + weights[i] * deviation[k]
@@ -155,6 +190,9 @@ def _grow_table(model, new_ids):
     model.listener_delay_ = np.concatenate([listener_delays(model),
                                             np.zeros(n_new, dtype=np.int64)])
     model.listener_stimulus_ = np.vstack([stimulus, np.zeros((n_new, k))])
+    trace_gain, trace_offset = trace_calibration(model)
+    model.listener_trace_gain_ = np.vstack([trace_gain, np.ones((n_new, k))])
+    model.listener_trace_offset_ = np.vstack([trace_offset, np.zeros((n_new, k))])
     if module.listener is not None and n_new:
         old = module.listener.weight.detach()
         grown = torch.nn.Embedding(old.shape[0] + n_new, old.shape[1]).to(old.device)
@@ -289,34 +327,59 @@ def _calibrate_with_stimulus(p, t, c):
     return gain, offset, weight
 
 
+def _no_trace_calibration(calibration):
+    """The calibration fitted for recordings whose stimulus has no trace."""
+    return {"auto": "offset", "offset+gain+stimulus": "offset+gain"}.get(
+        calibration, calibration)
+
+
 def _fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
                                calibration, max_shift, stimulus):
     """Per receiver row: the extra delay (within ``max_shift`` frames of the
-    model's label delay) and the calibration whose traces fit its targets best.
+    model's label delay), the calibration of the network's outputs alone and,
+    with a stimulus term, the calibration with it.
 
     ``traces`` are the network's standardised outputs per recording before the
-    label delay and smoothing; each candidate delay is applied the way
-    ``predict`` applies it (shift, then smoothing), the calibration fitted, and
-    the squared error kept. Ties go to the smallest shift. ``stimulus`` holds
-    each recording's standardised stimulus trace (``None``: no stimulus term).
+    label delay and smoothing. The delay is chosen on the network's own output
+    (never on a memorised stimulus trace): each candidate delay is applied the
+    way ``predict`` applies it (shift, then smoothing), the no-trace
+    calibration fitted and the squared error kept; ties go to the smallest
+    shift. ``stimulus`` holds each recording's standardised stimulus trace, or
+    ``None`` for a recording (or everything) without one; the stimulus-term
+    calibration is fitted on the recordings that have one, at the chosen delay.
     """
+    plain = _no_trace_calibration(calibration)
+    with_trace = calibration in ("auto", "offset+gain+stimulus")
     candidates = sorted(range(-max_shift, max_shift + 1), key=abs)
     for row in rows:
         mine = np.flatnonzero(trace_rows == row)
         t = np.concatenate([targets[i] for i in mine])
-        c = 0.0 if stimulus is None else np.concatenate([stimulus[i] for i in mine])
         best = None
         for extra in candidates:
             p = np.concatenate(model._finish_traces([traces[i] for i in mine],
                                                     extra_delay=extra))
-            gain, offset, weight = _calibrate(p, t, calibration, c)
-            error = float(((t - gain * p - weight * c - offset) ** 2).sum())
+            gain, offset, _ = _calibrate(p, t, plain)
+            error = float(((t - gain * p - offset) ** 2).sum())
             if best is None or error < best[0]:
-                best = (error, extra, gain, offset, weight)
-        _, model.listener_delay_[row], model.listener_gain_[row], \
-            model.listener_offset_[row], weight = best
-        # stored in target units: predict adds it after undoing the scaling
-        model.listener_stimulus_[row] = weight
+                best = (error, extra, gain, offset, p)
+        _, extra, gain, offset, p = best
+        model.listener_delay_[row] = extra
+        model.listener_gain_[row], model.listener_offset_[row] = gain, offset
+        model.listener_trace_gain_[row] = gain
+        model.listener_trace_offset_[row] = offset
+        model.listener_stimulus_[row] = 0.0
+        has = [k for k, i in enumerate(mine)
+               if stimulus is not None and stimulus[i] is not None]
+        if with_trace and has:
+            starts = np.concatenate([[0], np.cumsum([len(targets[i]) for i in mine])])
+            pick = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in has])
+            c = np.concatenate([stimulus[mine[k]] for k in has])
+            gain, offset, weight = _calibrate(p[pick], t[pick],
+                                              "offset+gain+stimulus", c)
+            model.listener_trace_gain_[row] = gain
+            model.listener_trace_offset_[row] = offset
+            # stored in target units: predict adds it after undoing the scaling
+            model.listener_stimulus_[row] = weight
 
 
 def _check_context(model, context, receivers):
@@ -350,9 +413,6 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got "
                          f"{calibration!r}")
-    if calibration == "auto":  # the stimulus term needs the traces of fit
-        calibration = ("offset+gain+stimulus" if getattr(model, "stimulus_ids_", None)
-                       else "offset")
     for name, value in (("lag_range", lag_range), ("steps", steps), ("lr", lr),
                         ("l2", l2)):
         if isinstance(value, bool) or not np.isscalar(value) or not value >= 0:
@@ -368,9 +428,11 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
         _check_context(model, context, receivers)
     label_rate = X.label_rate
     enrolled = X  # positions on the stimuli's clocks
-    # the per-person normalisation of predict: on the statistics of the
-    # receiver's recordings in context, or of the enrolment recordings
-    X = model._normalize(X, context)
+    # the receivers' normalisation statistics become their state: from the
+    # labelled recordings and the unlabelled ones of context, kept for predict
+    model._keep_statistics(X, *(() if context is None else (context,)),
+                           receivers=set(receivers), reset=False)
+    X = model._normalize(X)
     frames = flatten(X, y)
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "
@@ -402,6 +464,8 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     model.listener_delay_[rows] = 0
     model.listener_stimulus_ = _listener_stimulus(model)
     model.listener_stimulus_[rows] = 0.0
+    model.listener_trace_gain_, model.listener_trace_offset_ = (
+        a.copy() for a in trace_calibration(model))
     trace_rows = listener_rows(model, receivers, warn=False)
     frame_rows = np.repeat(trace_rows, frames.lengths)
     frames = model.scaler_.transform(frames)
@@ -418,9 +482,12 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     traces = np.split(model._predict_standardized(frames), bounds)
     targets = np.split(np.asarray(frames.y, dtype=np.float64), bounds)
     stimulus = None
-    if calibration == "offset+gain+stimulus":
+    if calibration in ("auto", "offset+gain+stimulus"):
         scale = model.scaler_.target_scale
-        stimulus = [d / scale for d in _stimulus_deviation(model, enrolled, warn=True)]
+        known = set(getattr(model, "stimulus_ids_", ()))
+        deviation = _stimulus_deviation(model, enrolled, warn=False)
+        stimulus = [d / scale if s in known else None
+                    for d, s in zip(deviation, enrolled.stimuli, strict=True)]
     _fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
                                calibration=calibration, max_shift=max_shift,
                                stimulus=stimulus)

@@ -12,8 +12,11 @@ from ._flat import emitter_columns, flatten, frames_from_array
 from ._frames import DyadicFrames
 from ._recording import Recording
 from ._temporal import delay_predictions, smooth_traces
-from .preprocessing import ReceiverNormalizer
-from .preprocessing._normalizer import normalize_with_statistics_of
+from .preprocessing._normalizer import (
+    merge_statistics,
+    normalize_receivers,
+    receiver_statistics,
+)
 
 __all__ = ["DyadicInputsMixin"]
 
@@ -21,14 +24,32 @@ __all__ = ["DyadicInputsMixin"]
 class DyadicInputsMixin:
     """Inputs and per-recording steps of the regressor (uses its parameters)."""
 
-    def _normalize(self, X, context=None):
-        """Per-receiver (or per-recording) normalisation; with ``context``, each
-        receiver's statistics come from their recordings there (``adapt``)."""
+    def _normalize(self, X):
+        """Per-receiver (or per-recording) normalisation: a receiver with kept
+        statistics (seen in ``fit`` or enrolled) by those, anyone else by the
+        statistics of their recordings in ``X``."""
         if self.normalize_by is None or not isinstance(X, DyadicFrames):
             return X
-        if context is not None and self.normalize_by == "receiver":
-            return normalize_with_statistics_of(X, context)
-        return ReceiverNormalizer(by=self.normalize_by).fit_transform(X)
+        known = self._receiver_statistics()
+        return normalize_receivers(X, self.normalize_by, known if known[0] else None)
+
+    def _receiver_statistics(self):
+        """``(ids, means, scales)`` kept per receiver (empty before they existed)."""
+        return (list(getattr(self, "normalization_receivers_", [])),
+                getattr(self, "normalization_means_", None),
+                getattr(self, "normalization_scales_", None))
+
+    def _keep_statistics(self, *datasets, receivers=None, reset):
+        """Keep the statistics of ``receivers`` (default: all) pooled over their
+        recordings in ``datasets``; with ``reset`` replace all kept statistics,
+        else add or replace theirs."""
+        new = ([], np.zeros((0, 0)), np.zeros((0, 0)))
+        if self.normalize_by == "receiver" and isinstance(datasets[0], DyadicFrames):
+            new = receiver_statistics(*datasets, receivers=receivers)
+        if not reset and self._receiver_statistics()[0]:
+            new = merge_statistics(self._receiver_statistics(), new)
+        (self.normalization_receivers_, self.normalization_means_,
+         self.normalization_scales_) = new
 
     def _finish_traces(self, traces, extra_delay=0):
         """Label delay (plus ``extra_delay`` frames, one or one per trace), then

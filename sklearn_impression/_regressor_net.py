@@ -25,7 +25,8 @@ __all__ = ["NetBuilderMixin"]
 
 #: Regressor parameters passed on unchanged to CrossDomainModule and CrossDomainLoss.
 _MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_size",
-                  "dropout", "attention_span", "intra", "inter", "shared_attention")
+                  "dropout", "attention_span", "intra", "inter", "shared_attention",
+                  "emitter_dropout")
 _LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
 
 
@@ -103,6 +104,7 @@ class NetBuilderMixin:
             **frame_net_params(lr=self.lr, max_epochs=self.max_epochs,
                                batch_size=self.batch_size,
                                seed=None if seed is None else seed + 1),
+            optimizer__weight_decay=self.weight_decay,
             **skip,
         )
 

@@ -160,10 +160,49 @@ class Standardizer:
         return cls(**{k: np.asarray(v, dtype=np.float64) for k, v in state.items()})
 
 
-def split_validation(frames, fraction, window, rng):
-    """Split off validation frames: whole recordings when possible, else frames.
+def _held_out_ids(ids, fraction, rng):
+    """A random ``round(fraction * n)`` of the ``n`` distinct ``ids`` (leaving
+    at least one), or ``None`` when that is none or an id is missing."""
+    distinct = list(dict.fromkeys(ids))
+    k = min(int(np.floor(fraction * len(distinct) + 0.5)), len(distinct) - 1)
+    if k < 1 or any(i is None for i in distinct):
+        return None
+    return {distinct[j] for j in rng.choice(len(distinct), k, replace=False)}
 
-    With ``r`` recordings, ``round(fraction * r)`` whole recordings (at least one,
+
+def _grouped_masks(frames, fraction, groups, rng):
+    """Per recording ``(train, valid)`` masks holding out whole stimuli (and
+    receivers), or ``None`` when the ids do not allow it."""
+    kinds = {"stimulus": ("stimulus",), "receiver": ("receiver",),
+             "receiver+stimulus": ("receiver", "stimulus")}[groups]
+    held = {}
+    for kind in kinds:
+        ids = frames.stimuli if kind == "stimulus" else frames.receivers
+        held[kind] = _held_out_ids(ids, fraction, rng)
+        if held[kind] is None:
+            return None
+    member = {"receiver": np.array([r in held.get("receiver", ())
+                                    for r in frames.receivers]),
+              "stimulus": np.array([s in held.get("stimulus", ())
+                                    for s in frames.stimuli])}
+    valid = np.logical_and.reduce([member[k] for k in kinds])
+    train = ~np.logical_or.reduce([member[k] for k in kinds])
+    return train, valid
+
+
+def split_validation(frames, fraction, window, rng, groups="recording"):
+    """Split off validation frames: whole groups of recordings when possible,
+    else whole recordings, else frames.
+
+    ``groups="stimulus"`` holds out ``round(fraction * n_stimuli)`` whole
+    stimuli (when that is at least one, leaving one): validation then scores content the
+    network never saw, so early stopping cannot reward memorising it.
+    ``"receiver+stimulus"`` holds out receivers and stimuli at once (validation:
+    the held-out receivers on the held-out stimuli; the recordings of one but
+    not the other are used for neither). ``"receiver"`` holds out receivers.
+    Where the ids do not allow it (a missing id, or too few stimuli or
+    receivers for one to be ``fraction`` of them), the next kind applies:
+    stimuli, then receivers, then: with ``r`` recordings, ``round(fraction * r)`` whole recordings (at least one,
     leaving at least one for training) go to validation when that count is >= 1.
     Otherwise ``round(fraction * n_frames)`` frames do: random frames with
     ``window == 1``, the last frames of each recording with ``window > 1`` (so
@@ -173,6 +212,13 @@ def split_validation(frames, fraction, window, rng):
     """
     if not fraction:
         return frames, None
+    if groups != "recording":
+        for kind in dict.fromkeys((groups, "stimulus", "receiver")):
+            masks = _grouped_masks(frames, fraction, kind, rng)
+            if masks is not None:
+                train, valid = (np.repeat(m, frames.lengths) for m in masks)
+                return (frames.take_frames(np.flatnonzero(train)),
+                        frames.take_frames(np.flatnonzero(valid)))
     lengths = frames.lengths
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     n_rec = lengths.size

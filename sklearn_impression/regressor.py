@@ -92,6 +92,13 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         over the batch (the released code); see :func:`sklearn_impression.nn.se_loss`.
     task_loss : {"mse", "ccc"}, default="ccc"
         Sum over outputs of the MSE (paper) or of ``1 - CCC`` (the score itself).
+    emitter_dropout : float in [0, 1), default=0.0
+        In training, the probability that a unit (frame or window) sees the
+        emitter's features set to their training mean, so the network cannot
+        lean on recognising the stimulus (see
+        :class:`~sklearn_impression.nn.CrossDomainModule`).
+    weight_decay : float >= 0, default=0.0
+        Adam's L2 penalty on all weights.
     lr : float, default=1e-3
         Adam learning rate.
     lr_step, lr_gamma : int, float, default=20, 0.5
@@ -105,6 +112,18 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         Held-out part for the ``valid_*`` history entries: whole recordings when
         ``round(fraction * n_recordings) >= 1``, otherwise frames (random frames,
         or the end of each recording when ``window > 1``). 0 or None: no validation.
+    validation_groups : {"stimulus", "receiver+stimulus", "receiver", \
+"recording"}, default="stimulus"
+        How :class:`~sklearn_impression.DyadicFrames` are held out:
+        ``round(validation_fraction * n_stimuli)`` whole stimuli by default
+        (when that is at least one), so the ``valid_*`` history and ``early_stopping`` score
+        content the network never saw and cannot reward memorising it;
+        ``"receiver+stimulus"`` holds out receivers and stimuli at once
+        (validation: those receivers on those stimuli; recordings of one but not
+        the other are used for neither); ``"receiver"`` whole receivers;
+        ``"recording"`` random whole recordings. Where the ids do not allow it
+        (one stimulus, missing ids, a 2-D array) the next kind applies, down to
+        receivers, then recordings and frames as described above.
     early_stopping : int or None, default=None
         Patience in epochs; stop when the validation loss (the training loss
         without validation) has not improved for that many epochs and restore the
@@ -250,12 +269,16 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         "se_weight": [Interval(Real, 0, None, closed="left")],
         "se_softmax_axis": [StrOptions({"feature", "batch"})],
         "task_loss": [StrOptions({"mse", "ccc"})],
+        "emitter_dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_step": [Interval(Integral, 1, None, closed="left")],
         "lr_gamma": [Interval(Real, 0, 1, closed="right")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
+        "validation_groups": [StrOptions({"stimulus", "receiver+stimulus",
+                                          "receiver", "recording"})],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "listener_adaptation": ["boolean"],
@@ -286,9 +309,10 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                  num_heads=16, fc_size=16, dropout=0.5, window=1, hop=None,
                  attention_span=None, intra=True, inter=True, shared_attention=True,
                  kd_weight=1.0, se_weight=1.0, se_softmax_axis="feature",
-                 task_loss="ccc", lr=1e-3, lr_step=20, lr_gamma=0.5, max_epochs=40,
+                 task_loss="ccc", emitter_dropout=0.0, weight_decay=0.0, lr=1e-3, lr_step=20, lr_gamma=0.5, max_epochs=40,
                  batch_size=512,
-                 validation_fraction=0.1, early_stopping=None, grad_clip=None,
+                 validation_fraction=0.1, validation_groups="stimulus",
+                 early_stopping=None, grad_clip=None,
                  listener_adaptation=False, standardize=True, emitter_features=None,
                  normalize_by="receiver", label_delay=2.2, smoothing=2.0,
                  device="cpu", amp=False, random_state=None, checkpoint_dir=None,
@@ -309,12 +333,15 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         self.se_weight = se_weight
         self.se_softmax_axis = se_softmax_axis
         self.task_loss = task_loss
+        self.emitter_dropout = emitter_dropout
+        self.weight_decay = weight_decay
         self.lr = lr
         self.lr_step = lr_step
         self.lr_gamma = lr_gamma
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
+        self.validation_groups = validation_groups
         self.early_stopping = early_stopping
         self.grad_clip = grad_clip
         self.listener_adaptation = listener_adaptation
@@ -407,6 +434,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         if self.listener_adaptation:
             receivers = _enrolment.receiver_ids(X, "listener_adaptation=True")
         given = X
+        self._keep_statistics(X, reset=True)
         self.label_delay_frames_ = self.smoothing_frames_ = 0
         if isinstance(X, DyadicFrames):
             rate = getattr(X, "label_rate", None)
@@ -421,7 +449,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         self.scaler_ = Standardizer.fit(frames, self.standardize)
         frames = self.scaler_.transform(frames)
         train, valid = split_validation(frames, self.validation_fraction, self.window,
-                                        np.random.RandomState(seed))
+                                        np.random.RandomState(seed),
+                                        self.validation_groups)
         del frames  # the split holds copies; free the full set before training
         # Vectors only for receivers that train them: one whose recordings all
         # went to validation is a stranger there (the population vector).
@@ -486,19 +515,21 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         frames = self.scaler_.transform(self._frames(X, reset=False))
         recording_rows = _enrolment.listener_rows(
             self, X.receivers if isinstance(X, DyadicFrames) else None, warn=True)
-        rows = (None if recording_rows is None
-                else np.repeat(recording_rows, frames.lengths))
-        frames.listener = rows
+        if recording_rows is not None:
+            frames.listener = np.repeat(recording_rows, frames.lengths)
         y = self._predict_standardized(frames)
-        extra_delay = 0
-        if rows is not None:
-            y = y * self.listener_gain_[rows] + self.listener_offset_[rows]
+        extra_delay, traced = 0, None
+        if recording_rows is not None:
+            traced = _enrolment.traced_recordings(self, X, recording_rows)
+            y = _enrolment.calibrate_outputs(self, y, recording_rows, traced,
+                                             frames.lengths)
             extra_delay = _enrolment.listener_delays(self)[recording_rows]
         y = self.scaler_.inverse_targets(y)
         if self.input_kind_ == "frames":
             traces = self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
                                          extra_delay)
-            return _enrolment.add_stimulus_term(self, X, recording_rows, traces)
+            return _enrolment.add_stimulus_term(self, X, recording_rows, traced,
+                                                traces)
         return y[:, 0] if self._y_1d else y
 
     def adapt(self, X, y, *, context=None, calibration="auto", lag_range=2.0,

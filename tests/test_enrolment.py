@@ -337,19 +337,31 @@ def _with_receiver_blocks(X, blocks, names=None):
                         label_rate=X.label_rate)
 
 
-def test_adapt_context_calibrates_what_predict_returns(data):
-    """With the receiver's whole recordings as context, the offset makes
-    predict's outputs for the enrolment frames unbiased; normalised by the
-    enrolment recording's own statistics, they are not."""
+def test_adapt_keeps_the_statistics_it_calibrated_in(data):
+    """The enrolled receiver's normalisation statistics are fitted at enrolment
+    (clip plus context) and kept: the offset leaves predict's outputs for the
+    enrolment frames unbiased, with or without context, whatever recordings
+    reach predict, and predicting them one at a time equals all together."""
     model = _fit(data, normalize_by="receiver")
     X_head, y_head, X = _head_and_context(data)
     with_context = pickle.loads(pickle.dumps(model)).adapt(
         X_head, y_head, context=X, calibration="offset", lag_range=0)
-    bias = (y_head[0] - with_context.predict(X)[0]).mean(axis=0)
-    np.testing.assert_allclose(bias, 0, atol=1e-5)
     alone = model.adapt(X_head, y_head, calibration="offset", lag_range=0)
-    assert np.abs((y_head[0] - alone.predict(X)[0]).mean(axis=0)).max() > 1e-2
-    # only the offset differs (no gain, no delay search)
+    for enrolled in (with_context, alone):
+        for given in (X, X.subset([0])):
+            bias = (y_head[0] - enrolled.predict(given)[0]).mean(axis=0)
+            np.testing.assert_allclose(bias, 0, atol=1e-5)
+        together = enrolled.predict(X)
+        one_by_one = [enrolled.predict(X.subset([i]))[0] for i in range(len(X))]
+        for a, b in zip(together, one_by_one, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # the context's second session (sensors 3 higher) moves the statistics
+    k = with_context.normalization_receivers_.index("p3")
+    assert not np.allclose(with_context.normalization_means_[k],
+                           alone.normalization_means_[k])
+    np.testing.assert_allclose(
+        alone.normalization_means_[k], X_head.receiver_blocks[0].mean(axis=0),
+        rtol=1e-6)
     np.testing.assert_array_equal(with_context.listener_gain_, alone.listener_gain_)
     assert not np.allclose(with_context.listener_offset_, alone.listener_offset_)
 
@@ -500,44 +512,76 @@ def test_round_trips_keep_the_stimulus_term(crowd, how, tmp_path):
 
 
 def test_stimulus_term_without_traces_is_offset_and_gain(crowd):
-    """Fitted without stimulus ids, or predicting a stimulus never seen: the
-    stimulus term reads the training mean, with one warning naming them."""
+    """Fitted without stimulus ids, the stimulus calibration is offset and gain
+    alone; predicting a stimulus never seen uses the no-trace calibration,
+    checked by value against a model whose stimulus-term calibration is gone."""
     X, y, _ = crowd
     X_none, _ = _crowd_data(stimuli=[None] * 8)
     model = CrossDomainRegressor(**TINY).fit(X_none[:6], y[:6])
     assert model.stimulus_ids_ == [] and model.stimulus_traces_ == []
     plain = pickle.loads(pickle.dumps(model))
     plain.adapt(X_none[[6]], y[6:7], calibration="offset+gain", lag_range=0)
-    with pytest.warns(UserWarning, match="no training trace for stimulus None"):
-        model.adapt(X_none[[6]], y[6:7], calibration="offset+gain+stimulus",
-                    lag_range=0)
-    np.testing.assert_allclose(model.listener_gain_, plain.listener_gain_,
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.listener_offset_, plain.listener_offset_,
-                               rtol=1e-5, atol=1e-6)
+    model.adapt(X_none[[6]], y[6:7], calibration="offset+gain+stimulus",
+                lag_range=0)
+    for name in ("listener_gain_", "listener_offset_", "listener_trace_gain_",
+                 "listener_trace_offset_"):
+        np.testing.assert_allclose(getattr(model, name), plain.listener_gain_
+                                   if "gain" in name else plain.listener_offset_,
+                                   rtol=1e-5, atol=1e-6)
     assert not model.listener_stimulus_.any()
     # an enrolled receiver watching a stimulus unseen in training
     _, _, fitted = crowd
     enrolled = pickle.loads(pickle.dumps(fitted))
     enrolled.adapt(X[[6]], y[6:7], calibration="offset+gain+stimulus", lag_range=0)
+    row = enrolled.listener_ids_.index(X.receivers[6]) + 1
+    assert enrolled.listener_stimulus_[row].any()
+    assert not np.allclose(enrolled.listener_trace_gain_[row],
+                           enrolled.listener_gain_[row])
     X_new, _ = _crowd_data(stimuli=[0, 1, 0, 1, 0, 1, 0, "new"])
-    with pytest.warns(UserWarning, match="no training trace for stimulus 'new'"):
-        enrolled.predict(X_new[[7]])
+    no_term = pickle.loads(pickle.dumps(enrolled))
+    no_term.listener_stimulus_[row] = 0.0
+    no_term.listener_trace_gain_[row] = 123.0  # unused without the term
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: the no-trace calibration
+        new = enrolled.predict(X_new[[7]])[0]
+    np.testing.assert_allclose(new, no_term.predict(X_new[[7]])[0], rtol=1e-12)
+    # a seen stimulus uses the stimulus-term calibration instead
+    assert not np.allclose(enrolled.predict(X[[7]])[0], no_term.predict(X[[7]])[0])
+    # and the no-trace calibration by value: the network's outputs, calibrated
+    bare = pickle.loads(pickle.dumps(enrolled))
+    bare.listener_gain_[row], bare.listener_offset_[row] = 1.0, 0.0
+    scale = enrolled.scaler_.target_scale
+    mean = enrolled.scaler_.target_mean
+    raw = (bare.predict(X_new[[7]])[0] - mean) / scale
+    expected = (enrolled.listener_gain_[row] * raw
+                + enrolled.listener_offset_[row]) * scale + mean
+    np.testing.assert_allclose(new, expected, rtol=1e-6, atol=1e-9)
 
 
 def test_auto_calibration_uses_the_stimulus_term_when_fit_had_stimuli(crowd):
+    """"auto": offset and gain with the stimulus term where a trace exists, the
+    offset alone where none does."""
     X, y, fitted = crowd
     X_none, _ = _crowd_data(stimuli=[None] * 8)
     without = CrossDomainRegressor(**TINY).fit(X_none[:6], y[:6])
-    for model, data, expected in ((fitted, X, "offset+gain+stimulus"),
-                                  (without, X_none, "offset")):
-        auto = pickle.loads(pickle.dumps(model)).adapt(data[[6]], y[6:7],
-                                                       lag_range=0)
-        explicit = pickle.loads(pickle.dumps(model)).adapt(
-            data[[6]], y[6:7], calibration=expected, lag_range=0)
-        for name in ("listener_gain_", "listener_offset_", "listener_stimulus_"):
-            np.testing.assert_array_equal(getattr(auto, name),
-                                          getattr(explicit, name))
+    names = ("listener_gain_", "listener_offset_", "listener_stimulus_",
+             "listener_trace_gain_", "listener_trace_offset_")
+    auto = pickle.loads(pickle.dumps(without)).adapt(X_none[[6]], y[6:7],
+                                                     lag_range=0)
+    offset = pickle.loads(pickle.dumps(without)).adapt(
+        X_none[[6]], y[6:7], calibration="offset", lag_range=0)
+    for name in names:
+        np.testing.assert_array_equal(getattr(auto, name), getattr(offset, name))
+    auto = pickle.loads(pickle.dumps(fitted)).adapt(X[[6]], y[6:7], lag_range=0)
+    full = pickle.loads(pickle.dumps(fitted)).adapt(
+        X[[6]], y[6:7], calibration="offset+gain+stimulus", lag_range=0)
+    offset = pickle.loads(pickle.dumps(fitted)).adapt(
+        X[[6]], y[6:7], calibration="offset", lag_range=0)
+    for name in names[2:]:
+        np.testing.assert_array_equal(getattr(auto, name), getattr(full, name))
+    for name in names[:2]:
+        np.testing.assert_array_equal(getattr(auto, name), getattr(offset, name))
+    assert np.all(auto.listener_gain_ == 1.0)
 
 
 def test_models_from_before_the_stimulus_term_still_predict(crowd):

@@ -63,17 +63,43 @@ def test_receiver_normalizer_standardises_each_group(by):
     assert out.receivers == X.receivers and out.stimuli == X.stimuli
 
 
-def test_receiver_normalizer_removes_a_persons_offset_and_gain():
-    X, _ = _frames()
-    blocks = [3.0 * b + 7.0 if r == "p1" else b
+def _moved(X, receiver, gain, offset):
+    blocks = [gain * b + offset if r == receiver else b
               for b, r in zip(X.receiver_blocks, X.receivers, strict=True)]
-    moved = DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
-                         X.emitter_feature_names, X.receiver_feature_names,
-                         X.receivers, X.stimuli)
-    norm = ReceiverNormalizer().fit(X)
+    return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
+                        X.emitter_feature_names, X.receiver_feature_names,
+                        X.receivers, X.stimuli, label_rate=X.label_rate)
+
+
+def test_receiver_normalizer_removes_a_new_persons_offset_and_gain():
+    X, _ = _frames()
+    moved = _moved(X, "p1", 3.0, 7.0)
+    others = [i for i, r in enumerate(X.receivers) if r != "p1"]
+    norm = ReceiverNormalizer().fit(X[others])
+    assert norm.receivers_ == ["p0", "p2"]
     for a, b in zip(norm.transform(X).receiver_blocks,
                     norm.transform(moved).receiver_blocks, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_receiver_normalizer_keeps_the_statistics_of_fitted_receivers():
+    """A receiver seen in fit keeps fit's statistics: one recording alone is
+    transformed as it was in fit, and a later shift of their sensors shows."""
+    X, _ = _frames()
+    norm = ReceiverNormalizer().fit(X)
+    k = norm.receivers_.index("p1")
+    mine = [i for i, r in enumerate(X.receivers) if r == "p1"]
+    pooled = np.concatenate([X.receiver_blocks[i] for i in mine])
+    np.testing.assert_allclose(norm.means_[k], pooled.mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(norm.scales_[k], pooled.std(axis=0), rtol=1e-4)
+    whole = norm.transform(X).receiver_blocks[mine[0]]
+    alone = norm.transform(X[[mine[0]]]).receiver_blocks[0]
+    np.testing.assert_array_equal(whole, alone)
+    shifted = norm.transform(_moved(X, "p1", 1.0, 2.0)).receiver_blocks[mine[0]]
+    np.testing.assert_allclose(shifted - whole, np.broadcast_to(
+        2.0 / norm.scales_[k], whole.shape), rtol=1e-4)
+    # "recording" keeps nothing: every recording by its own statistics
+    assert ReceiverNormalizer(by="recording").fit(X).receivers_ == []
 
 
 def test_receiver_normalizer_array_constant_column_and_errors():
@@ -157,12 +183,10 @@ def test_regressor_label_delay_shifts_traces_and_needs_a_rate():
 def test_regressor_normalize_by_receiver_ignores_a_persons_offset_and_gain():
     X, y = _frames()
     model = CrossDomainRegressor(**{**TINY, **OFF, "normalize_by": "receiver"})
-    model.fit(X, y)
-    blocks = [0.5 * b - 2.0 if r == "p2" else b
-              for b, r in zip(X.receiver_blocks, X.receivers, strict=True)]
-    moved = DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
-                         X.emitter_feature_names, X.receiver_feature_names,
-                         X.receivers, X.stimuli, label_rate=25.0)
+    others = [i for i, r in enumerate(X.receivers) if r != "p2"]
+    model.fit(X[others], [y[i] for i in others])
+    assert model.normalization_receivers_ == ["p0", "p1"]
+    moved = _moved(X, "p2", 0.5, -2.0)
     for a, b in zip(model.predict(X), model.predict(moved), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
     plain = CrossDomainRegressor(**{**TINY, **OFF}).fit(X, y)

@@ -83,6 +83,12 @@ class CrossDomainModule(nn.Module):
         In training, the probability that a unit (frame or window) uses the
         population row instead of its receiver's, so that row is trained for
         receivers the model has not seen.
+    emitter_dropout : float in [0, 1), default=0.0
+        In training, the probability that a unit (frame or window) sees an
+        emitter input of zeros (the training mean of standardised features)
+        instead of its own, so the network cannot rely on recognising the
+        stimulus from the emitter's features and learns to read the receiver's
+        reactions, which carry over to content never seen.
     attention_span : int or None, default=None
         Attend within blocks of this many consecutive time steps instead of over
         the whole sequence (``None``). The LSTMs still run over the whole
@@ -102,7 +108,7 @@ class CrossDomainModule(nn.Module):
                  hidden_size=64, num_layers=2, lstm_dropout=0.5, num_heads=16,
                  fc_size=16, dropout=0.5, intra=True, inter=True,
                  shared_attention=True, single_step_shortcut=True, n_listeners=0,
-                 listener_dropout=0.2, attention_span=None):
+                 listener_dropout=0.2, attention_span=None, emitter_dropout=0.0):
         super().__init__()
         width = 2 * hidden_size
         if width % num_heads:
@@ -132,6 +138,9 @@ class CrossDomainModule(nn.Module):
                 for name in REPRESENTATIONS
             })
         self.listener_dropout = float(listener_dropout)
+        if not 0 <= emitter_dropout < 1:
+            raise ValueError(f"emitter_dropout must be in [0, 1), got {emitter_dropout}")
+        self.emitter_dropout = float(emitter_dropout)
         self.listener = None
         if n_listeners:
             self.listener = nn.Embedding(int(n_listeners) + 1, width)
@@ -217,6 +226,8 @@ class CrossDomainModule(nn.Module):
             Row of the listener table per frame (0: population vector); ignored
             without listener adaptation, all zeros when ``None``.
         """
+        if self.training and self.emitter_dropout > 0:
+            emitter = drop_units(emitter, self.emitter_dropout)
         z_e, z_r = self.encode(emitter, receiver)
         if self.listener is not None:
             if listener is None:
@@ -264,6 +275,13 @@ class CrossDomainModule(nn.Module):
         if self.inter:
             fused += reps[2:]
         return self.head(torch.cat(fused, dim=-1)), tuple(reps)
+
+
+def drop_units(x, p):
+    """``x`` of shape ``(batch, time, width)`` with whole units (rows of the
+    batch) set to zero with probability ``p``; the others unchanged."""
+    keep = torch.rand(x.shape[0], 1, 1, device=x.device) >= p
+    return x * keep.to(x.dtype)
 
 
 def _to_blocks(tensors, key_padding_mask, span):

@@ -30,23 +30,77 @@ def _with_receiver_blocks(X, blocks):
                         label_rate=X.label_rate)
 
 
-def normalize_with_statistics_of(X, context):
-    """``X``'s receiver features z-scored per receiver with the statistics of that
-    receiver's recordings in ``context`` (``by="receiver"`` of
-    :class:`ReceiverNormalizer`, the statistics taken from other recordings).
+def receiver_statistics(*datasets, receivers=None):
+    """Mean and scale of each receiver's features over their recordings.
 
-    Every receiver of ``X`` must have recordings in ``context``; the caller checks
-    ids and feature counts.
+    Parameters
+    ----------
+    *datasets : DyadicFrames
+        One or more sets of recordings with the same receiver features; a
+        receiver's statistics pool their recordings in all of them.
+    receivers : collection, default=None
+        Only these receivers (``None``: every receiver with an id).
+
+    Returns
+    -------
+    ids : list
+        Receiver ids, in order of first appearance.
+    means, scales : ndarray of shape (len(ids), n_receiver_features)
     """
-    members = {}
-    for i, r in enumerate(context.receivers):
-        members.setdefault(r, []).append(i)
-    wanted = set(X.receivers)
-    stats = {r: _moments([context.receiver_blocks[i] for i in idx])
-             for r, idx in members.items() if r in wanted}
-    return _with_receiver_blocks(X, [_zscore(b, *stats[r]) for b, r in
-                                     zip(X.receiver_blocks, X.receivers,
-                                         strict=True)])
+    blocks = {}
+    for X in datasets:
+        for block, r in zip(X.receiver_blocks, X.receivers, strict=True):
+            if r is not None and (receivers is None or r in receivers):
+                blocks.setdefault(r, []).append(block)
+    n = datasets[0].n_receiver_features
+    stats = [_moments(b) for b in blocks.values()]
+    means = np.array([m for m, _ in stats], dtype=np.float64).reshape(-1, n)
+    scales = np.array([s for _, s in stats], dtype=np.float64).reshape(-1, n)
+    return list(blocks), means, scales
+
+
+def merge_statistics(known, new):
+    """``known`` statistics ``(ids, means, scales)`` with ``new`` ones added; a
+    receiver in both takes the new values."""
+    ids, means, scales = (list(known[0]), np.array(known[1], dtype=np.float64),
+                          np.array(known[2], dtype=np.float64))
+    position = {r: k for k, r in enumerate(ids)}
+    for r, m, s in zip(*new, strict=True):
+        if r in position:
+            means[position[r]], scales[position[r]] = m, s
+        else:
+            position[r] = len(ids)
+            ids.append(r)
+            means = np.vstack([means.reshape(-1, m.size), m])
+            scales = np.vstack([scales.reshape(-1, s.size), s])
+    return ids, means, scales
+
+
+def normalize_receivers(X, by, known=None):
+    """``X``'s receiver features z-scored per group (the transform of
+    :class:`ReceiverNormalizer`).
+
+    ``by="recording"``: each recording by its own statistics. ``by="receiver"``:
+    a receiver in ``known`` (``(ids, means, scales)`` of
+    :func:`receiver_statistics`) by those statistics, any other receiver by the
+    statistics of all their recordings in ``X`` (recordings without an id: each
+    by its own).
+    """
+    blocks = list(X.receiver_blocks)
+    stored = {} if known is None else {
+        r: (m, s) for r, m, s in zip(*known, strict=True)}
+    groups, alone = {}, []
+    for i, r in enumerate(X.receivers):
+        if by == "recording" or r is None:
+            alone.append([i])
+        else:
+            groups.setdefault(r, []).append(i)
+    for r, members in list(groups.items()) + [(None, a) for a in alone]:
+        mean, scale = stored[r] if r in stored else _moments(
+            [blocks[i] for i in members])
+        for i in members:
+            blocks[i] = _zscore(blocks[i], mean, scale)
+    return _with_receiver_blocks(X, blocks)
 
 
 class ReceiverNormalizer(TransformerMixin, BaseEstimator):
@@ -56,17 +110,17 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     between sessions, so statistics learnt on the training people do not centre a
     new person's features. This transformer standardises the receiver block of
     every group of recordings (all recordings of one receiver, or each recording)
-    by that group's own mean and standard deviation, computed when the group is
-    transformed.
+    by that group's own mean and standard deviation.
 
-    It is **transductive and unsupervised**: at predict time it uses the new
-    person's features (all their recordings passed to ``transform`` together),
-    never labels, and ``fit`` learns nothing but the feature count. Under
-    leave-receivers-out this is what the released code's per-split z-scoring
-    amounted to. Emitter features (the stimulus, shared by every receiver) pass
-    through unchanged. Because a group's statistics come from the data being
-    transformed, transforming a subset of a group's recordings gives different
-    values than transforming all of them: pass each person's recordings together.
+    With ``by="receiver"``, ``fit`` keeps each receiver's statistics (their
+    fitted state): a receiver seen in ``fit`` is standardised with those, so a
+    known person's recordings of new content keep their level relative to what
+    the person did before, and transforming them one at a time or together
+    gives the same values. A receiver not seen in ``fit`` is standardised
+    **transductively**: with the statistics of all their recordings passed to
+    ``transform`` together (never labels). Under leave-receivers-out this is
+    what the released code's per-split z-scoring amounted to. Emitter features
+    (the stimulus, shared by every receiver) pass through unchanged.
 
     Parameters
     ----------
@@ -81,6 +135,11 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
         Emitter plus receiver features (all columns for a 2-D array).
     n_receiver_features_ : int
         Receiver features (columns normalised).
+    receivers_ : list
+        ``by="receiver"`` with :class:`DyadicFrames`: the receivers seen in
+        ``fit``, in order of first appearance (empty otherwise).
+    means_, scales_ : ndarray of shape (len(receivers_), n_receiver_features_)
+        Their feature means and scales (a constant column has scale 1).
 
     See Also
     --------
@@ -105,6 +164,14 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     [-1.34 -0.45  0.45  1.34]
     >>> print(out.receiver_blocks[1].ravel().round(2))
     [-1.34 -0.45  0.45  1.34]
+
+    A receiver seen in ``fit`` keeps the statistics of ``fit``:
+
+    >>> later = DyadicFrames([np.zeros((2, 1))], [np.array([[0.0], [3.0]])], [0],
+    ...                      ["e"], ["r"], receivers=["a"])
+    >>> print(ReceiverNormalizer().fit(frames).transform(later)
+    ...       .receiver_blocks[0].ravel().round(2))
+    [-1.34  1.34]
     """
 
     _parameter_constraints = {"by": [StrOptions({"receiver", "recording"})]}
@@ -112,7 +179,8 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     #: Checks that cannot hold, with the reason.
     _expected_failed_checks = {
         "check_methods_subset_invariance": "transductive: a group's statistics come "
-        "from the rows being transformed, so a subset is normalised differently",
+        "from the rows being transformed (for receivers not seen in fit), so a "
+        "subset is normalised differently",
     }
 
     def __init__(self, *, by="receiver"):
@@ -120,7 +188,8 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Record the feature counts; the statistics are computed in ``transform``.
+        """Record the feature counts and, with ``by="receiver"``, each receiver's
+        statistics.
 
         Parameters
         ----------
@@ -135,6 +204,8 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
             self.n_features_in_ = X.n_features
             self.n_receiver_features_ = X.n_receiver_features
             self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+            stats = receiver_statistics(X if self.by == "receiver" else X[:0])
+            self.receivers_, self.means_, self.scales_ = stats
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32])
             self.n_receiver_features_ = X.shape[1]
@@ -161,23 +232,9 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
                 f"X has {X.n_receiver_features} receiver features, but "
                 f"ReceiverNormalizer was fitted with {self.n_receiver_features_}"
             )
-        blocks = list(X.receiver_blocks)
-        for members in self._groups(X):
-            stats = _moments([blocks[i] for i in members])
-            for i in members:
-                blocks[i] = _zscore(blocks[i], *stats)
-        return _with_receiver_blocks(X, blocks)
-
-    def _groups(self, X):
-        if self.by == "recording":
-            return [[i] for i in range(len(X))]
-        groups, alone = {}, []
-        for i, r in enumerate(X.receivers):
-            if r is None:
-                alone.append([i])
-            else:
-                groups.setdefault(r, []).append(i)
-        return list(groups.values()) + alone
+        known = (getattr(self, "receivers_", []), getattr(self, "means_", None),
+                 getattr(self, "scales_", None))
+        return normalize_receivers(X, self.by, known if known[0] else None)
 
     def get_feature_names_out(self, input_features=None):
         """Feature names, unchanged (emitter then receiver for DyadicFrames)."""
