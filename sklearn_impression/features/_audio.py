@@ -1,15 +1,18 @@
 """Audio to openSMILE low-level descriptors (paper Table 1: the IS09 set).
 
-``opensmile`` and ``soundfile`` are imported when a function runs, never at
-``import sklearn_impression``.
+Audio at any rate is first resampled to 16 kHz, the rate the feature sets were
+made for (see :func:`audio_features`, Notes). ``opensmile`` and ``soundfile`` are
+imported when a function runs, never at ``import sklearn_impression``.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from .._recording import Stream
 
@@ -19,6 +22,8 @@ __all__ = ["audio_features", "read_audio"]
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 #: openSMILE feature sets by name: the paper's IS09 and two richer ones.
 FEATURE_SETS = {"IS09": "IS09", "eGeMAPS": "eGeMAPSv02", "ComParE": "ComParE_2016"}
+#: The rate openSMILE analyses audio at: the feature sets were made for 16 kHz speech.
+ANALYSIS_RATE = 16000
 _FULL_SCALE = 1.0 - 1e-3
 
 
@@ -113,6 +118,35 @@ def _check_signal(signal, rate, where, max_clipped):
         )
 
 
+def _to_analysis_rate(signal, rate):
+    """Polyphase resampling to :data:`ANALYSIS_RATE` (16 kHz), as float32."""
+    rate = int(round(rate))
+    if rate == ANALYSIS_RATE:
+        return signal
+    g = math.gcd(ANALYSIS_RATE, rate)
+    return resample_poly(signal, ANALYSIS_RATE // g, rate // g).astype(np.float32)
+
+
+def _as_signal(audio, rate):
+    """An array or a file to (mono float32 samples, rate, name for errors)."""
+    if isinstance(audio, (str, Path)):
+        signal, rate = read_audio(audio, rate=rate)
+        return signal, rate, str(audio)
+    where = "audio array"
+    if rate is None:
+        raise ValueError(f"{where}: pass the sampling rate (rate=...) with an array")
+    signal = np.asarray(audio, dtype=np.float32)
+    if signal.ndim == 2 and signal.shape[1] > signal.shape[0]:
+        raise ValueError(f"{where}: shape {signal.shape} has more channels than "
+                         "samples; pass (n_samples, n_channels), e.g. signal.T")
+    if signal.ndim == 2:
+        signal = signal.mean(axis=1, dtype=np.float32)
+    if signal.ndim != 1:
+        raise ValueError(f"{where}: expected 1-D or 2-D samples, got shape "
+                         f"{signal.shape}")
+    return signal, rate, where
+
+
 def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
     """openSMILE low-level descriptors of audio, as a 100 Hz stream.
 
@@ -120,7 +154,8 @@ def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
     ----------
     audio : str, path or array-like of shape (n_samples,) or (n_samples, n_ch)
         An audio file (see :func:`read_audio`) or samples in [-1, 1]; channels
-        are averaged.
+        are averaged. Any sampling rate: audio not at 16 kHz is resampled to
+        16 kHz first (see Notes).
     rate : float, default=None
         Sampling rate in Hz: required with an array; with a file, the rate it
         should have (a file at another rate raises).
@@ -130,7 +165,8 @@ def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
         16 channels); ``"eGeMAPS"``: eGeMAPS v02 (25 channels); ``"ComParE"``:
         ComParE 2016 (65 channels).
     max_clipped : float, default=0.001
-        Largest fraction of samples allowed at full scale (``|x| >= 0.999``).
+        Largest fraction of samples allowed at full scale (``|x| >= 0.999``),
+        counted at the audio's own rate.
 
     Returns
     -------
@@ -142,38 +178,55 @@ def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
     Raises
     ------
     ValueError
-        Naming the file: unsupported or unreadable file, empty, non-finite,
-        too short or clipped audio, a rate that disagrees with the file.
+        Naming the file (or "audio array"): unsupported or unreadable file,
+        empty, non-finite, too short or clipped audio, a rate that is not a
+        positive number or disagrees with the file, an array with more channels
+        than samples, audio openSMILE fails on.
+
+    Notes
+    -----
+    The three feature sets were made for 16 kHz speech. Run at another rate,
+    openSMILE's descriptors of the same sound change: the zero-crossing rate
+    counts crossings per sample (a third of the 16 kHz value at 48 kHz), the RMS
+    energy follows a pre-emphasis whose response depends on the rate (half the
+    16 kHz value at 48 kHz), and at 11,025 or 22,050 Hz its 10 ms hop is no
+    whole number of samples. So audio at any other rate is resampled to 16 kHz
+    first (:func:`scipy.signal.resample_poly`, the rate rounded to whole Hz)
+    and the stream is 100 Hz at every rate. Measured on speech and a tone
+    rendered at 8-96 kHz against the same sound at 16 kHz (the user guide's
+    "From raw signals" has the table): resampled, the IS09 descriptors at
+    22,050-96,000 Hz differ from the 16 kHz ones by about 2.4% of each channel's
+    spread (median over channels; at most 6%), against 4-14% (RMS energy
+    34-106%) at the native rate. Audio below 16 kHz lacks the band above half
+    its rate, and the descriptors of that band differ either way.
 
     Examples
     --------
     >>> import numpy as np
-    >>> t = np.arange(16000) / 16000
-    >>> tone = 0.3 * np.sin(2 * np.pi * 220 * t)
-    >>> stream = audio_features(tone, 16000)  # doctest: +SKIP
+    >>> t = np.arange(22050) / 22050
+    >>> tone = 0.3 * np.sin(2 * np.pi * 200 * t)
+    >>> stream = audio_features(tone, 22050)  # doctest: +SKIP
     >>> stream.rate, stream.channels[0]  # doctest: +SKIP
     (100.0, 'pcm_RMSenergy_sma')
     """
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"feature_set must be one of {sorted(FEATURE_SETS)}, got "
                          f"{feature_set!r}")
-    if isinstance(audio, (str, Path)):
-        where = str(audio)
-        signal, rate = read_audio(audio, rate=rate)
-    else:
-        where = "audio"
-        if rate is None:
-            raise ValueError("audio_features: pass the sampling rate with an array")
-        signal = np.asarray(audio, dtype=np.float32)
-        if signal.ndim == 2:
-            signal = signal.mean(axis=1, dtype=np.float32)
-        if signal.ndim != 1:
-            raise ValueError(f"audio: expected 1-D or 2-D samples, got shape "
-                             f"{signal.shape}")
-    if not float(rate) > 0:
+    signal, rate, where = _as_signal(audio, rate)
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: rate must be a number in Hz, got "
+                         f"{rate!r}") from None
+    if not (np.isfinite(rate) and rate > 0):
         raise ValueError(f"{where}: rate must be > 0 Hz, got {rate!r}")
-    _check_signal(signal, float(rate), where, max_clipped)
-    frame = _smile(feature_set).process_signal(signal, int(round(rate)))
+    _check_signal(signal, rate, where, max_clipped)
+    signal = _to_analysis_rate(signal, rate)
+    try:
+        frame = _smile(feature_set).process_signal(signal, ANALYSIS_RATE)
+    except Exception as exc:  # openSMILE's own errors are RuntimeErrors
+        raise ValueError(f"{where}: openSMILE could not process the audio "
+                         f"({type(exc).__name__}: {exc})") from None
     starts = frame.index.get_level_values("start").total_seconds().to_numpy()
     # openSMILE may close the input with a second, shorter frame at the start time
     # of the previous one; a stream has one row per start time.
@@ -181,5 +234,6 @@ def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
     keep[1:] = np.diff(starts) > 0.005
     step = np.diff(starts[keep])
     if step.size and not np.allclose(step, 0.01, atol=1e-6):
-        raise RuntimeError(f"openSMILE returned frames every {step[0]} s, not 10 ms")
+        raise ValueError(f"{where}: openSMILE returned frames every {step[0]:.9g} s "
+                         "at 16 kHz, not 10 ms")
     return Stream(frame.to_numpy(dtype=np.float64)[keep], 100.0, list(frame.columns))
