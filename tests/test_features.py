@@ -192,6 +192,37 @@ def test_read_openface_bad_input(tmp_path):
         read_openface(no_au)
 
 
+def test_read_openface_two_faces(tmp_path):
+    # FaceLandmarkVidMulti: one row per face and frame. Face 0 is tracked all 30
+    # frames at 0.9; face 1 at 0.97 in frames 0-4 and 20-29 only, so its mean over
+    # the file's frames (0.49) is lower although its rows' mean is higher.
+    rows = []
+    for k in range(30):
+        rows.append([k + 1, 0, f"{k / 30:.3f}", 0.9, 1, 0, 0, 1.0, 1.0, 1, 1])
+        if k < 5 or k >= 20:
+            rows.append([k + 1, 1, f"{k / 30:.3f}", 0.97, 1, 0, 0, 3.0, 3.0, 1, 1])
+    path = _openface_csv(tmp_path / "two.csv", rows)
+    with pytest.warns(UserWarning, match=r"two\.csv: 2 faces tracked \(mean "
+                      r"confidence over the file's frames: face_id 0: 0\.90, "
+                      r"face_id 1: 0\.49\); using face_id 0, the highest"):
+        face = read_openface(path)
+    assert face.stream.n_samples == 30 and face.stream.rate == 30.0
+    assert (face.stream.values[:, 1] == 1.0).all()
+    # face 1 on its own: its missing frames are a gap, reported on the file's lines
+    with pytest.raises(ValueError, match=r"two\.csv, lines 11-28: no samples from "
+                       r"t = 0\.133 to 0\.667 s"):
+        read_openface(path, face_id=1)
+    other = read_openface(path, face_id=1, on_gap="nan")
+    assert other.stream.rate == 30.0  # from every face's timestamps
+    assert np.isnan(other.stream.values[5:20]).all()
+    np.testing.assert_array_equal(other.stream.values[21:, 1], 3.0)
+    with pytest.raises(ValueError, match=r"two\.csv: no face_id 2; the file tracks "
+                       r"face_id 0, 1"):
+        read_openface(path, face_id=2)
+    with pytest.raises(ValueError, match=r"face_id must be an int or None"):
+        read_openface(path, face_id="1")
+
+
 # -- timestamped CSV -----------------------------------------------------------------
 def test_read_timestamped_csv_irregular_to_uniform(tmp_path, rng):
     t = np.cumsum(rng.uniform(0.5, 1.5, 300)) / 120 + 1.0  # ~120 Hz, jittered

@@ -9,6 +9,8 @@ layout, so every error names the file and line.
 from __future__ import annotations
 
 import re
+import warnings
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -35,18 +37,26 @@ def _shown(path, root):
     return path.relative_to(root) if path.is_relative_to(root) else path
 
 
-def _check_times(t, shown):
+def _lines(t, lines):
+    """File line of each row: row ``k`` is on line ``k + 2`` unless rows were
+    picked out of the file (one face of several)."""
+    return np.arange(t.shape[0]) + 2 if lines is None else lines
+
+
+def _check_times(t, shown, lines=None):
     """Finite, strictly increasing timestamps, or ValueError naming the line."""
+    lines = _lines(t, lines)
     bad = np.flatnonzero(~np.isfinite(t))
     if bad.size:
-        raise ValueError(f"{shown}, line {bad[0] + 2}: timestamp {t[bad[0]]!r} is not "
-                         "a finite number")
+        raise ValueError(f"{shown}, line {lines[bad[0]]}: timestamp {t[bad[0]]!r} is "
+                         "not a finite number")
     back = np.flatnonzero(np.diff(t) <= 0)
     if back.size:
         k = back[0] + 1
         verb = "repeats" if t[k] == t[k - 1] else "goes backwards from"
-        raise ValueError(f"{shown}, line {k + 2}: timestamp {t[k]:.6g} s {verb} "
-                         f"{t[k - 1]:.6g} s (line {k + 1}); timestamps must increase")
+        raise ValueError(f"{shown}, line {lines[k]}: timestamp {t[k]:.6g} s {verb} "
+                         f"{t[k - 1]:.6g} s (line {lines[k - 1]}); timestamps must "
+                         "increase")
 
 
 def _regular_drift(t, rate):
@@ -67,7 +77,7 @@ def _check_regular(t, rate, shown, max_drift):
         )
 
 
-def _to_uniform(t, values, rate, shown, max_gap, on_gap):
+def _to_uniform(t, values, rate, shown, max_gap, on_gap, lines=None):
     """Linear interpolation of irregular samples onto ``t[0] + k / rate``."""
     n = int(np.floor((t[-1] - t[0]) * rate + 1e-9)) + 1
     grid = t[0] + np.arange(n) / rate
@@ -81,10 +91,11 @@ def _to_uniform(t, values, rate, shown, max_gap, on_gap):
     gaps = np.flatnonzero(np.diff(t) > max_gap)
     if gaps.size and on_gap == "raise":
         k = gaps[0]
+        lines = _lines(t, lines)
         raise ValueError(
-            f"{shown}, lines {k + 2}-{k + 3}: no samples from t = {t[k]:.6g} to "
-            f"{t[k + 1]:.6g} s ({t[k + 1] - t[k]:.4g} s, more than max_gap="
-            f"{max_gap:g} s); pass on_gap='nan' to leave such gaps as NaN"
+            f"{shown}, lines {lines[k]}-{lines[k + 1]}: no samples from t = "
+            f"{t[k]:.6g} to {t[k + 1]:.6g} s ({t[k + 1] - t[k]:.4g} s, more than "
+            f"max_gap={max_gap:g} s); pass on_gap='nan' to leave such gaps as NaN"
         )
     for k in gaps:  # on_gap == "nan"
         inside = (grid > t[k]) & (grid < t[k + 1])
@@ -110,8 +121,41 @@ def _check_gap_policy(max_gap, on_gap):
         raise ValueError(f"max_gap must be > 0 seconds, got {max_gap!r}")
 
 
+def _select_face(names, data, face_id, shown):
+    """The rows of one tracked face (``face_id``, or the best-tracked face) and
+    their file lines (None: all rows, row ``k`` on line ``k + 2``)."""
+    if "face_id" not in names:
+        if face_id is not None:
+            raise ValueError(f"{shown}, line 1: no 'face_id' column to select "
+                             f"face_id={face_id} in")
+        return data, None
+    ids = data[:, names.index("face_id")]
+    faces = np.unique(ids)
+    if face_id is not None:
+        if face_id not in faces:
+            raise ValueError(f"{shown}: no face_id {face_id}; the file tracks face_id "
+                             f"{', '.join(f'{f:g}' for f in faces)}")
+        return data[ids == face_id], np.flatnonzero(ids == face_id) + 2
+    if faces.size == 1:
+        return data, None
+    # Mean over all the file's frames, a frame without the face counting as 0: a
+    # face glimpsed briefly does not win over the person tracked throughout.
+    n_frames = np.unique(data[:, names.index("timestamp")]).size
+    confidence = data[:, names.index("confidence")]
+    score = np.array([confidence[ids == f].sum() / n_frames for f in faces])
+    best = faces[np.argmax(score)]
+    scores = ", ".join(f"face_id {f:g}: {c:.2f}"
+                       for f, c in zip(faces, score, strict=True))
+    warnings.warn(
+        f"{shown}: {faces.size} faces tracked (mean confidence over the file's "
+        f"frames: {scores}); using face_id {best:g}, the highest. Pass face_id to "
+        "choose (in a manifest: a '<modality>.face_id' column)", UserWarning,
+        stacklevel=3)
+    return data[ids == best], np.flatnonzero(ids == best) + 2
+
+
 def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=0.0,
-                  max_gap=0.25, on_gap="raise", _root=None):
+                  face_id=None, max_gap=0.25, on_gap="raise", _root=None):
     """Read an OpenFace 2 ``FeatureExtraction`` CSV into a timed stream.
 
     Frames where tracking failed (``success == 0``) or whose ``confidence`` is
@@ -132,7 +176,8 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
         angles); ``"all"``: both; or a list of column names.
     rate : float, default=None
         Frame rate in Hz; ``None`` estimates it from the timestamps (a straight
-        line through them: the video's rate when no frame is missing), snapped to
+        line through them: the video's rate when no frame is missing; with
+        several faces, through the frames any face was tracked in), snapped to
         a common video rate (23.976, 24, 25, 29.97, 30, 50, 59.94, 60, ... fps)
         within 0.02%, else rounded to 3 decimals.
     offset : float, default=0.0
@@ -140,6 +185,14 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
         timeline.
     min_confidence : float, default=0.0
         Frames with a lower ``confidence`` count as failed.
+    face_id : int, default=None
+        The face to read when OpenFace tracked several (``FaceLandmarkVidMulti``
+        writes one row per face and frame, told apart by ``face_id``). ``None``
+        reads the face with the highest mean ``confidence`` over the file's
+        frames (a frame without that face counting as 0), with a
+        ``UserWarning`` naming the faces and their scores when there are
+        several. Frames where the chosen face is missing are a gap, as dropped
+        frames are (see ``max_gap``).
     max_gap : float, default=0.25
         Longest time in seconds between two rows before it counts as a gap.
     on_gap : {"raise", "nan"}, default="raise"
@@ -155,8 +208,14 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
     ------
     ValueError
         Naming the file and line: a missing ``timestamp``, ``confidence`` or
-        ``success`` column or no selected column (not OpenFace output), timestamps
-        that do not increase, a gap longer than ``max_gap``.
+        ``success`` column or no selected column (not OpenFace output), a
+        ``face_id`` the file does not have, timestamps that do not increase, a
+        gap longer than ``max_gap``.
+
+    Warns
+    -----
+    UserWarning
+        When the file tracks several faces and ``face_id`` is None.
 
     Examples
     --------
@@ -175,6 +234,9 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
     array([1.5, nan, 2. ])
     """
     _check_gap_policy(max_gap, on_gap)
+    if face_id is not None and (isinstance(face_id, bool)
+                                or not isinstance(face_id, Integral)):
+        raise ValueError(f"face_id must be an int or None, got {face_id!r}")
     path = Path(path)
     shown = _shown(path, _root)
     names, data = _read_csv(path, path.parent if _root is None else _root)
@@ -199,8 +261,10 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
     if not channels:
         raise ValueError(f"{shown}, line 1: no {select} columns (AUxx_r, AUxx_c, "
                          "gaze_*); expected OpenFace 2 output")
+    frames = data[:, names.index("timestamp")]  # every face's: the video's frames
+    data, lines = _select_face(names, data, face_id, shown)
     t = data[:, names.index("timestamp")]
-    _check_times(t, shown)
+    _check_times(t, shown, lines)
     if t.shape[0] < 2:
         raise ValueError(f"{shown}: needs at least 2 frames, got {t.shape[0]}")
     values = data[:, [names.index(c) for c in channels]]
@@ -208,13 +272,14 @@ def read_openface(path, *, select="face", rate=None, offset=0.0, min_confidence=
         data[:, names.index("confidence")] < min_confidence)
     values[failed] = np.nan
     if rate is None:
-        rate = _video_rate(t)
+        rate = _video_rate(t if lines is None else
+                           np.unique(frames[np.isfinite(frames)]))
     if _regular_drift(t, rate)[0] > 0.5 / rate:
-        values = _to_uniform(t, values, rate, shown, max_gap, on_gap)
+        values = _to_uniform(t, values, rate, shown, max_gap, on_gap, lines)
     else:
         gaps = np.flatnonzero(np.diff(t) > max_gap)
         if gaps.size and on_gap == "raise":
-            _to_uniform(t, values, rate, shown, max_gap, on_gap)  # raises
+            _to_uniform(t, values, rate, shown, max_gap, on_gap, lines)  # raises
     return TimedStream(Stream(values, rate, channels), float(t[0]) + offset,
                        str(shown))
 
