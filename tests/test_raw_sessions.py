@@ -19,12 +19,16 @@ from sklearn_impression.features import (  # noqa: E402
 )
 
 DURATION = 4.0
+# The rate eSpeak NG and many corpora write, at which 10 ms is no whole number of
+# samples (openSMILE sees it resampled to 16 kHz).
+AUDIO_RATE = 22050
 
 
 @pytest.fixture(scope="module")
 def raw_root(tmp_path_factory):
     return make_raw_sessions(tmp_path_factory.mktemp("raw"), n_receivers=2,
-                             n_stimuli=2, duration=DURATION, random_state=0)
+                             n_stimuli=2, duration=DURATION, audio_rate=AUDIO_RATE,
+                             random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +122,8 @@ def test_load_raw_sessions_threads_give_the_same(raw_root, raw_data):
 @pytest.mark.parametrize("edit, message", [
     (("emitter.audio", "stimuli/s1/audio.mp3"),
      r"stimuli/s1/audio\.mp3: unsupported file format '.mp3'"),
-    (("emitter.audio.rate", "22050"),
-     r"stimuli/s1/audio\.wav: the file's sampling rate is 16000 Hz, but 22050 Hz"),
+    (("emitter.audio.rate", "16000"),
+     r"stimuli/s1/audio\.wav: the file's sampling rate is 22050 Hz, but 16000 Hz"),
     (("receiver.physio.offset", "1.0"),
      r"manifest\.csv, line 2: stream 'receiver.physio' \(receivers/p01/s1/physio"
      r"\.csv\) covers t = 1\.000 \.\. 8\.000 s but the annotation spans t = 0\.000 "
@@ -169,7 +173,38 @@ def test_load_raw_sessions_bad_files(raw_root, copy):
         load_raw_sessions(copy)
 
 
+def test_load_raw_sessions_manifest_rows(copy):
+    with open(copy / "manifest.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    with open(copy / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows + [rows[1]])  # p01 watching s1 again
+    with pytest.raises(ValueError, match=r"manifest\.csv, lines 2 and 6: receiver "
+                       r"'p01' with stimulus 's1' is listed twice"):
+        load_raw_sessions(copy)
+    rows[0] += ["emitter.face.face_id", "receiver.eye.face_id"]
+    for row in rows[1:]:
+        row += ["1", ""]
+    with open(copy / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(ValueError, match=r"stimuli/s1/face\.csv: no face_id 1; the "
+                       r"file tracks face_id 0"):
+        load_raw_sessions(copy)
+    for row in rows[1:]:
+        row[-2:] = ["0", "0"]
+    with open(copy / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(ValueError, match=r"receivers/p01/s1/eye\.csv: "
+                       r"'receiver\.eye\.face_id' is set, but the file is not "
+                       r"OpenFace output"):
+        load_raw_sessions(copy)
+
+
 def test_cli_train_and_predict_from_raw_files(raw_root, tmp_path, capsys):
+    import soundfile
+
+    # the case: a session folder whose WAV is at 22,050 Hz
+    assert soundfile.info(raw_root / "stimuli" / "s1" / "audio.wav").samplerate == (
+        AUDIO_RATE)
     model_dir = tmp_path / "model"
     assert main(["train", "--data", str(raw_root), "--epochs", "1", "--quiet",
                  "--threads", "1", "--out", str(model_dir)]) == 0

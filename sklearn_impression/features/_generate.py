@@ -75,16 +75,17 @@ def _write_csv(path, header, body, sep=","):
         "n_stimuli": [Interval(Integral, 1, None, closed="left")],
         "duration": [Interval(Real, 1, None, closed="left")],
         "frame_rate": [Interval(Real, 0, None, closed="neither")],
+        "audio_rate": [Interval(Integral, 8000, None, closed="left")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
 def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
-                      frame_rate=25.0, random_state=None):
+                      frame_rate=25.0, audio_rate=16000, random_state=None):
     """Write a folder of raw dyadic sessions that :func:`load_raw_sessions` reads.
 
-    Per stimulus: ``stimuli/<s>/audio.wav`` (16 kHz mono 16-bit, voiced syllables
-    separated by pauses) and ``stimuli/<s>/face.csv`` (OpenFace 2 format at
+    Per stimulus: ``stimuli/<s>/audio.wav`` (mono 16-bit at ``audio_rate``, voiced
+    syllables separated by pauses) and ``stimuli/<s>/face.csv`` (OpenFace 2 format at
     25 fps, about 5% failed-tracking rows; it gives ``emitter.face`` and
     ``emitter.eye``). Per receiver and stimulus: ``receivers/<r>/<s>/face.csv``
     (OpenFace, 30 fps, the webcam started 0.5 s before the stimulus),
@@ -106,6 +107,9 @@ def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
         Seconds per stimulus (and annotation).
     frame_rate : float, default=25.0
         Label rate in Hz.
+    audio_rate : int, default=16000
+        Sampling rate of the WAV files in Hz (22050 is what speech synthesisers
+        such as eSpeak NG write).
     random_state : int, RandomState or None, default=None
         Seed.
 
@@ -128,7 +132,7 @@ def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
     gen = np.random.default_rng(rng.randint(2**31))
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    audio_rate, physio_rate = 16000, 128
+    physio_rate = 128
     n_frames = int(round(duration * frame_rate))
     frame_t = np.arange(n_frames) / frame_rate
 
@@ -139,7 +143,8 @@ def make_raw_sessions(root, *, n_receivers=2, n_stimuli=2, duration=6.0,
         folder.mkdir(parents=True, exist_ok=True)
         audio = _speech_like(duration, audio_rate, gen)
         soundfile.write(folder / "audio.wav", audio, audio_rate, subtype="PCM_16")
-        envelope = np.sqrt(np.convolve(audio ** 2, np.ones(4000) / 4000, "same"))
+        window = np.ones(audio_rate // 4) / (audio_rate // 4)  # 0.25 s
+        envelope = np.sqrt(np.convolve(audio ** 2, window, "same"))
         env = np.interp(frame_t, np.arange(audio.size) / audio_rate, envelope)
         env = env / env.max()
         smile_t = np.sort(gen.uniform(0, duration, 3))

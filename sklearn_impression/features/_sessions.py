@@ -33,7 +33,7 @@ __all__ = ["MANIFEST", "load_raw_sessions"]
 #: File name of the manifest in a raw-session folder.
 MANIFEST = "manifest.csv"
 _ID_COLUMNS = ("receiver", "stimulus", "labels")
-_SUFFIXES = (".rate", ".offset")
+_SUFFIXES = (".rate", ".offset", ".face_id")
 
 
 def _number(text, what, line):
@@ -45,6 +45,14 @@ def _number(text, what, line):
     if not np.isfinite(value):
         raise ValueError(f"{MANIFEST}, line {line}: {what} must be finite")
     return value
+
+
+def _face_id(text, what, line):
+    value = _number(text, what, line)
+    if value != int(value):
+        raise ValueError(f"{MANIFEST}, line {line}: {what} {text!r} is not a whole "
+                         "number")
+    return int(value)
 
 
 def _read_manifest(root):
@@ -76,21 +84,30 @@ def _read_manifest(root):
             split_modality_name(name)
         except ValueError as exc:
             raise ValueError(f"{MANIFEST}, line 1: {exc}") from None
-    entries, first = [], None
+    entries, first, seen = [], None, {}
     for line, cells in rows[1:]:
         if len(cells) != len(header):
             raise ValueError(f"{MANIFEST}, line {line}: {len(cells)} cells, the "
                              f"header has {len(header)}")
         row = dict(zip(header, cells, strict=True))
+        recording = (_as_id(row["receiver"]), _as_id(row["stimulus"]))
+        if recording in seen:
+            raise ValueError(
+                f"{MANIFEST}, lines {seen[recording]} and {line}: receiver "
+                f"{row['receiver']!r} with stimulus {row['stimulus']!r} is listed "
+                "twice; list each recording once (its frames would be trained on "
+                "twice)")
+        seen[recording] = line
         files = {}
         for name in modalities:
             if not row[name]:
                 continue
-            rate = row.get(name + ".rate", "")
+            rate, face = row.get(name + ".rate", ""), row.get(name + ".face_id", "")
             files[name] = (
                 row[name],
                 _number(rate, f"{name}.rate", line) if rate else None,
                 _number(row.get(name + ".offset") or "0", f"{name}.offset", line),
+                _face_id(face, f"{name}.face_id", line) if face else None,
             )
         if first is None:
             first = (line, set(files))
@@ -105,7 +122,12 @@ def _read_manifest(root):
     return entries
 
 
-def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
+def _csv_header(path):
+    with open(path, encoding="utf-8-sig") as handle:
+        return [n.strip() for n in handle.readline().split(",")]
+
+
+def _extract(root, name, file, rate, offset, face_id, feature_set, physio, gaps):
     # gaps: max_gap, on_gap, max_drift and the audio's max_clipped
     """One file to a TimedStream (runs in a joblib worker)."""
     path = root / file
@@ -118,6 +140,12 @@ def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
         raise ValueError(f"{shown}: unsupported file format {path.suffix!r} for "
                          f"modality {name!r} (audio: {', '.join(AUDIO_SUFFIXES)}; "
                          "tables: .csv)")
+    names = _csv_header(path) if suffix == ".csv" else []
+    openface = suffix == ".csv" and (
+        modality == "face" or all(c in names for c in _OPENFACE_REQUIRED))
+    if face_id is not None and not openface:
+        raise ValueError(f"{shown}: '{name}.face_id' is set, but the file is not "
+                         "OpenFace output (timestamp, confidence, success)")
     if suffix in AUDIO_SUFFIXES:
         try:
             stream = audio_features(path, rate, feature_set=feature_set,
@@ -125,12 +153,10 @@ def _extract(root, name, file, rate, offset, feature_set, physio, gaps):
         except ValueError as exc:
             raise ValueError(str(exc).replace(str(path), str(shown), 1)) from None
         return TimedStream(stream, offset, str(shown))
-    with open(path, encoding="utf-8-sig") as handle:
-        names = [n.strip() for n in handle.readline().split(",")]
-    if modality == "face" or all(c in names for c in _OPENFACE_REQUIRED):
+    if openface:
         select = modality if modality in ("face", "eye") else "all"
         return read_openface(path, select=select, rate=rate, offset=offset,
-                             _root=root, max_gap=gaps["max_gap"],
+                             face_id=face_id, _root=root, max_gap=gaps["max_gap"],
                              on_gap=gaps["on_gap"])
     time_column = next((c for c in ("timestamp", "time") if c in names), None)
     if time_column is None:
@@ -224,8 +250,12 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
     * one column per modality (``<domain>.<modality>``), the file that gives it;
       an optional ``<modality>.offset`` column adds seconds to the file's times to
       place it on the timeline (a wearable started 2 s before the video:
-      ``-2``), and ``<modality>.rate`` states a rate (required for a timestamped
-      CSV, checked against an audio file).
+      ``-2``), ``<modality>.rate`` states a rate (required for a timestamped
+      CSV, checked against an audio file), and ``<modality>.face_id`` picks the
+      face of an OpenFace file that tracks several (see :func:`read_openface`).
+
+    Each recording (receiver and stimulus) is listed once: a second row for it
+    is a ValueError naming both lines.
 
     Files are read by type: ``.wav``/``.flac``/``.ogg`` through openSMILE
     (:func:`audio_features`, ``feature_set``); a CSV with OpenFace's
@@ -313,8 +343,8 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
     for _, _, files in entries:
         for name, spec in files.items():
             jobs.setdefault((name, *spec), None)
-    tasks = [delayed(_extract)(root, name, file, rate, offset, feature_set, physio,
-                               gaps) for name, file, rate, offset in jobs]
+    tasks = [delayed(_extract)(root, name, *spec, feature_set, physio, gaps)
+             for name, *spec in jobs]
     for key, timed in zip(jobs, Parallel(n_jobs=n_jobs)(tasks), strict=True):
         jobs[key] = timed
     tol = 1.0 / frame_rate if tolerance is None else float(tolerance)
