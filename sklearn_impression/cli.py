@@ -102,8 +102,9 @@ def _add_common(parser, *, epochs=40, out="results"):
 
 
 def _add_protocol(parser, *, default="receivers", allow_none=False):
-    choices = (["paper", "receivers", "stimuli", "receivers+enrol"]
-               + (["none"] if allow_none else []))
+    from .model_selection import PROTOCOLS
+
+    choices = [*PROTOCOLS, *(["none"] if allow_none else [])]
     parser.add_argument("--protocol", choices=choices, default=default,
                         help=f"evaluation protocol (default {default}); paper: all "
                              "frames shuffled 80/10/10 as the authors did (leaks); "
@@ -111,12 +112,14 @@ def _add_protocol(parser, *, default="receivers", allow_none=False):
                              "receivers+enrol: leave-receivers-out where the first "
                              "--enrol-seconds of each test receiver enrol the model "
                              "(adapt; an offset for models without it) and are not "
-                             "scored")
+                             "scored; receivers+stimuli: new people on new content "
+                             "(both held out); receivers+stimuli+enrol: the same, "
+                             "enrolled on --enrol-seconds of training stimuli")
     parser.add_argument("--n-splits", type=_positive_int, default=5,
                         help="folds of the grouped protocols (default 5)")
     parser.add_argument("--enrol-seconds", type=_positive_float, default=60.0,
-                        help="receivers+enrol: labelled seconds per test receiver "
-                             "given for enrolment (default 60)")
+                        help="the +enrol protocols: labelled seconds per test "
+                             "receiver given for enrolment (default 60)")
 
 
 def _protocol(args):
@@ -347,7 +350,7 @@ def _cmd_train(args):
     epochs = used["model__max_epochs"]
     report = {"data_name": name, "seed": args.seed, "epochs": epochs,
               "protocol": args.protocol, "params_given": params, "params": used}
-    if args.protocol == "receivers+enrol":
+    if args.protocol.endswith("+enrol"):
         report["enrol_seconds"] = args.enrol_seconds
     lines = ["# Training report", "", f"- Data: {name}",
              f"- Seed: {args.seed} (data); model random_state: "

@@ -142,7 +142,12 @@ def test_demo_writes_report_and_plots(tmp_path, capsys):
     assert [row["model"] for row in report["table"]] == [
         "CrossDomainRegressor", "Ridge", "Stimulus mean", "Constant",
         "Oracle (noise-free impression)"]
-    assert set(report["protocols"]) == {"paper", "receivers", "receivers+enrol"}
+    assert set(report["protocols"]) == {"paper", "receivers", "receivers+enrol",
+                                        "receivers+stimuli"}
+    # new content: 2 folds of 2 x 1 (3 receivers, 2 stimuli), no stimulus mean
+    crossed = report["results"]["Ridge / receivers+stimuli"]
+    assert [f["n_test_recordings"] for f in crossed["folds"]] == [2, 1]
+    assert "Stimulus mean / receivers+stimuli" not in report["results"]
     enrol = report["results"]["Ridge / receivers+enrol"]
     # 2 s at 25 Hz of each of the 3 test receivers' 8 s are enrolment, not scored
     assert sum(f["n_test_frames"] for f in enrol["folds"]) == 6 * 100 - 3 * 50

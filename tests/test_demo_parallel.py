@@ -22,9 +22,11 @@ def test_demo_results_do_not_depend_on_the_number_of_processes(tmp_path, capsys)
         for field in ("ccc", "ccc_fold_mean", "fold_ccc", "receiver_ccc",
                       "protocol_description"):
             assert result[field] == other[field], (key, field)
-        assert len(result["folds"]) == (1 if "paper" in key else 3)
+        n_folds = 1 if "paper" in key else 2 if "receivers+stimuli" in key else 3
+        assert len(result["folds"]) == n_folds
     err = capsys.readouterr().err
     # one progress line per fit, each naming its protocol (and fold)
     assert "CrossDomainRegressor, receivers fold 3/3: fit" in err
     assert "CrossDomainRegressor, paper: fit" in err
+    assert "CrossDomainRegressor, receivers+stimuli fold 2/2: fit" in err
     assert "Ridge, receivers: fit" in err

@@ -144,7 +144,8 @@ class _FrameGroups:
 
 
 def test_get_protocol_errors(frames):
-    assert set(PROTOCOLS) == {"paper", "receivers", "stimuli", "receivers+enrol"}
+    assert set(PROTOCOLS) == {"paper", "receivers", "stimuli", "receivers+enrol",
+                              "receivers+stimuli", "receivers+stimuli+enrol"}
     with pytest.raises(ValueError, match="unknown protocol 'frames'"):
         get_protocol("frames")
     with pytest.raises(ValueError, match="at least 5 distinct receiver ids, the "

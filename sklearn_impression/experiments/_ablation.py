@@ -221,7 +221,13 @@ def run_ablation(data, *, protocol="receivers", n_splits=5, epochs=40, seed=0,
         A bunch of :func:`~sklearn_impression.make_impression` or
         :func:`~sklearn_impression.load_impression` (``recordings``, ``targets``,
         optional ``target_names``), or ``(recordings, targets)``.
-    protocol : {"paper", "receivers", "stimuli"}, default="receivers"
+    protocol : str or protocol object, default="receivers"
+        A name of :data:`~sklearn_impression.model_selection.PROTOCOLS`
+        (``"paper"``, ``"receivers"``, ``"stimuli"``, ``"receivers+enrol"``,
+        ``"receivers+stimuli"``, ``"receivers+stimuli+enrol"``; the ``+enrol``
+        ones with 60 s of enrolment), or a protocol object of
+        :func:`~sklearn_impression.model_selection.get_protocol` (for other
+        enrolment seconds).
     n_splits : int, default=5
         Folds of the grouped protocols.
     epochs : int, default=40

@@ -2,12 +2,14 @@
 
 Synthetic IMPRESSION-shaped data (:func:`~sklearn_impression.make_impression`) is
 resampled and concatenated once; the cross-domain network, ridge regression and the
-constant predictor are then scored under the paper's frame split and under
-leave-receivers-out cross-validation, next to the oracle CCC of the generator's
-noise-free impression. Plots and a JSON and Markdown report go to ``out``.
+constant predictor are then scored under the paper's frame split, under
+leave-receivers-out cross-validation (without and with enrolment) and with
+receivers and stimuli held out at once (new people on new content), next to the
+oracle CCC of the generator's noise-free impression. Plots and a JSON and
+Markdown report go to ``out``.
 
 The fits run in parallel processes (joblib), one job per model and protocol and,
-for the network under leave-receivers-out, one job per fold; each job is
+for the network under the grouped protocols, one job per fold; each job is
 :func:`~sklearn_impression.model_selection.evaluate_protocol` on that fold, and
 the folds are pooled exactly as one sequential call would pool them. Every model
 has its own seed, so the table does not depend on the number of processes.
@@ -26,6 +28,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from ..datasets import make_impression
 from ..metrics import ccc_score
 from ..model_selection import (
+    CrossedGroupKFold,
     EnrolmentSplit,
     ProtocolResult,
     RecordingGroupKFold,
@@ -51,9 +54,16 @@ DEMO_MODEL_PARAMS = {
     "paper": {"hidden_size": 32, "num_heads": 4, "batch_size": 256, "window": 1},
     "receivers": {"hidden_size": 32, "num_heads": 4},
     "receivers+enrol": {"hidden_size": 32, "num_heads": 4},
+    "receivers+stimuli": {"hidden_size": 32, "num_heads": 4},
 }
 
-PROTOCOLS = ("paper", "receivers", "receivers+enrol")
+PROTOCOLS = ("paper", "receivers", "receivers+enrol", "receivers+stimuli")
+
+#: Folds of the new-people-on-new-content column, whatever ``n_splits`` is: two
+#: folds need only two stimuli, and each fold trains on half the receivers
+#: watching half the stimuli, so the column adds about two thirds of one
+#: leave-receivers-out fold of training to the demo's time.
+CROSSED_N_SPLITS = 2
 
 
 class _Progress:
@@ -90,7 +100,15 @@ class _OneEnrolmentFold(_OnlyFold, EnrolmentSplit):
         self.fold = fold
 
 
+class _OneCrossedFold(_OnlyFold, CrossedGroupKFold):
+    def __init__(self, n_splits, fold):
+        super().__init__(n_splits)
+        self.fold = fold
+
+
 def _one_fold(proto, fold):
+    if isinstance(proto, CrossedGroupKFold):
+        return _OneCrossedFold(proto.n_splits, fold)
     if isinstance(proto, EnrolmentSplit):
         return _OneEnrolmentFold(proto.n_splits, proto.enrol_seconds, fold)
     return _OneFold(proto.by, proto.n_splits, fold)
@@ -172,7 +190,7 @@ def _tagged(key, fn, *args, **kwargs):
 def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
              duration=48.0, n_splits=4, enrol_seconds=60.0, device="cpu",
              model_params=None, n_jobs=None, torch_threads=1, verbose=1):
-    """Train and score under the paper split, receivers and receivers+enrol.
+    """Train and score under paper, receivers, receivers+enrol, receivers+stimuli.
 
     Parameters
     ----------
@@ -188,7 +206,10 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     duration : float, default=48.0
         Seconds per stimulus.
     n_splits : int, default=4
-        Folds of the leave-receivers-out protocols.
+        Folds of the leave-receivers-out protocols. The ``receivers+stimuli``
+        column (new people on new content) always has
+        ``CROSSED_N_SPLITS`` (2) folds, so it needs at least 2 receivers and
+        2 stimuli.
     enrol_seconds : float, default=60.0
         Labelled seconds per test receiver given for enrolment under
         ``receivers+enrol``; must leave some of each receiver's
@@ -256,13 +277,20 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
                   "Stimulus mean": StimulusMeanBaseline(),
                   "Constant": ConstantPredictor()}
               for p in PROTOCOLS}
-    protocols = {p: get_protocol(p, n_splits, random_state=seed,
+    protocols = {p: get_protocol(p, CROSSED_N_SPLITS if p == "receivers+stimuli"
+                                 else n_splits, random_state=seed,
                                  enrol_seconds=enrol_seconds) for p in PROTOCOLS}
+    list(protocols["receivers+stimuli"].split(frames))  # its errors before any fit
+    # no training receiver annotated a test stimulus: the stimulus mean has no
+    # trace to give (it would predict the training mean, like the constant)
+    skipped = {("Stimulus mean", "receivers+stimuli")}
     jobs = []  # (label, protocol, fold or None, protocol object), slowest first
     for label in models[PROTOCOLS[0]]:
         for p in PROTOCOLS:
+            if (label, p) in skipped:
+                continue
             proto = protocols[p]
-            per_fold = isinstance(proto, RecordingGroupKFold)
+            per_fold = isinstance(proto, (RecordingGroupKFold, CrossedGroupKFold))
             if label == "CrossDomainRegressor" and per_fold:
                 jobs += [(label, p, k, _one_fold(proto, k))
                          for k in range(proto.get_n_splits())]
@@ -282,7 +310,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         label, p, fold, _ = jobs[k]
         parts[k] = part
         if verbose:
-            where = p if fold is None else f"{p} fold {fold + 1}/{n_splits}"
+            where = (p if fold is None
+                     else f"{p} fold {fold + 1}/{protocols[p].n_splits}")
             ccc = ", ".join(f"{n} {v:.3f}" for n, v in part.ccc.items())
             fit = sum(f["fit_time"] for f in part.folds)
             print(f"[demo {time.perf_counter() - start:6.1f} s] {label}, {where}: "
@@ -290,6 +319,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     results = {}
     for label in models[PROTOCOLS[0]]:
         for p in PROTOCOLS:
+            if (label, p) in skipped:
+                continue
             mine = [parts[k] for k, job in enumerate(jobs) if job[:2] == (label, p)]
             results[label, p] = _pool_folds(mine, data.targets, frames.receivers,
                                             protocols[p])
@@ -321,7 +352,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
     for label in models[PROTOCOLS[0]]:
         row = [label]
         for protocol in PROTOCOLS:
-            row += [results[label, protocol].ccc[n] for n in names]
+            row += [results[label, protocol].ccc[n] if (label, protocol) in results
+                    else None for n in names]
         table.append(row)
     table.append(["Oracle (noise-free impression)"]
                  + [oracle[n] for n in names] * len(PROTOCOLS))
@@ -341,6 +373,8 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         f"- `receivers`: {results['Ridge', 'receivers'].protocol_description}",
         f"- `receivers+enrol`: "
         f"{results['Ridge', 'receivers+enrol'].protocol_description}",
+        f"- `receivers+stimuli`: "
+        f"{results['Ridge', 'receivers+stimuli'].protocol_description}",
         "- CCC over all pooled test frames; the oracle is the CCC of the "
         "generator's noise-free impression with the stepwise targets (all frames)",
         f"- Wall time: {wall_time:.1f} s ({effective_n_jobs(n_jobs)} "
@@ -358,7 +392,10 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         "`Stimulus mean` predicts the training receivers' mean annotation of "
         "the same stimulus at the same moment and reads no signal of the test "
         "person: under leave-receivers-out it is what recognising the stimulus "
-        "alone earns.",
+        "alone earns. `receivers+stimuli` is new people on new content, which is "
+        "what a live conversation is: no test person and no test stimulus is in "
+        "training, so no model can lean on a stimulus it has seen annotated "
+        "(`Stimulus mean` has no trace of an unseen stimulus: no cell).",
         "",
     ])
     report = {

@@ -13,9 +13,10 @@ import numbers
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from .._flat import check_targets
 from .._frames import DyadicFrames
 from .._recording import Stream
-from ._protocols import RecordingGroupKFold, check_targets, group_ids
+from ._protocols import RecordingGroupKFold, group_ids
 
 __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"]
 
@@ -239,6 +240,20 @@ class EnrolmentSplit(RecordingGroupKFold):
     ----------
     n_splits : int, default=5
     enrol_seconds : float, default=60
+
+    See Also
+    --------
+    CrossedEnrolmentSplit : Enrolment on seen stimuli, scored on unseen ones.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> X = [R(receiver=r, stimulus=s) for r in "abcd" for s in (1, 2)]
+    >>> cv = EnrolmentSplit(n_splits=2, enrol_seconds=30)
+    >>> [sorted({X[i].receiver for i in test}) for _, test in cv.split(X)]
+    [['b', 'd'], ['a', 'c']]
+    >>> cv.description.split(":")[0]
+    'leave-receivers-out with enrolment'
     """
 
     name = "receivers+enrol"

@@ -2,63 +2,45 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from .._flat import check_targets
-from .._frames import DyadicFrames
 from .._results import ResultMixin
+from ._crossed import CrossedEnrolmentSplit, CrossedGroupKFold
 from ._describe import _ids, describe_data
-from ._enrolment import (
-    EnrolmentSplit,
-    apply_offsets,
-    enrol,
-    enrolment_masks,
+from ._enrolment import EnrolmentSplit
+from ._folds import (
+    FoldScores,
+    _target_part,
+    run_crossed_enrol,
+    run_grouped,
+    run_paper,
+    run_receivers_enrol,
 )
-from ._protocols import (
-    PaperFrameSplit,
-    RecordingGroupKFold,
-    _select,
-    get_protocol,
-)
+from ._protocols import PaperFrameSplit, RecordingGroupKFold
+from ._registry import get_protocol
 from ._scores import _target_names, ccc_by_dimension, ccc_by_receiver
 
 __all__ = ["ProtocolResult", "evaluate_protocol"]
 
-
-def _take(X, indices):
-    if isinstance(X, DyadicFrames):
-        return X.subset(indices)
-    return [X[i] for i in indices]
+#: The fold loop of each protocol family; the first class that matches wins.
+_RUNNERS = (
+    (PaperFrameSplit, run_paper),
+    (EnrolmentSplit, run_receivers_enrol),
+    (CrossedEnrolmentSplit, run_crossed_enrol),
+    (RecordingGroupKFold, run_grouped),
+    (CrossedGroupKFold, run_grouped),
+)
 
 
 def _estimator_name(estimator):
     if isinstance(estimator, Pipeline):
         return type(estimator.steps[-1][1]).__name__
     return type(estimator).__name__
-
-
-def _as_2d_list(predictions, counts, n_outputs):
-    if len(predictions) != len(counts):
-        raise ValueError(f"the estimator predicted {len(predictions)} recordings, "
-                         f"expected {len(counts)}")
-    out = []
-    for i, (p, n) in enumerate(zip(predictions, counts, strict=True)):
-        p = np.asarray(p, dtype=np.float64)
-        if p.ndim == 1:
-            p = p[:, np.newaxis]
-        if p.shape != (n, n_outputs):
-            raise ValueError(
-                f"recording {i}: the estimator predicted shape {p.shape}, expected "
-                f"{(n, n_outputs)}"
-            )
-        out.append(p)
-    return out
 
 
 @dataclass(repr=False)
@@ -71,7 +53,9 @@ class ProtocolResult(ResultMixin):
     Attributes
     ----------
     protocol : str
-        ``"paper"``, ``"receivers"``, ``"stimuli"`` or ``"receivers+enrol"``.
+        One of :data:`PROTOCOLS`: ``"paper"``, ``"receivers"``, ``"stimuli"``,
+        ``"receivers+enrol"``, ``"receivers+stimuli"`` or
+        ``"receivers+stimuli+enrol"``.
     protocol_description : str
     estimator : str
         Class name of the (final) estimator.
@@ -94,7 +78,9 @@ class ProtocolResult(ResultMixin):
     folds : list of dict
         Per fold: recordings and frames in train and test, fit and predict seconds;
         for ``"receivers+enrol"`` also ``n_enrol_frames`` and ``enrol_time``
-        (``n_test_frames`` then counts the scored frames only).
+        (``n_test_frames`` then counts the scored frames only), for
+        ``"receivers+stimuli+enrol"`` too (the enrolment frames are then cut
+        from the calibration recordings, which are never scored).
     wall_time : float
         Seconds for the whole evaluation.
     predictions : list of ndarray or None
@@ -175,11 +161,6 @@ class ProtocolResult(ResultMixin):
                 f"protocol={self.protocol!r}, {scores})")
 
 
-def _log(verbose, message):
-    if verbose:
-        print(message, file=sys.stderr, flush=True)
-
-
 def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
                       random_state=0, test_size=0.1, valid_size=0.1,
                       enrol_seconds=60.0, data_name=None, target_names=None,
@@ -200,15 +181,22 @@ def evaluate_protocol(estimator, X, y, protocol="receivers", *, n_splits=5,
         once, then the frames are split.
     X : sequence of Recording or DyadicFrames
     y : sequence of ndarray of shape (n_frames_i, n_outputs)
-    protocol : {"paper", "receivers", "stimuli", "receivers+enrol"} or protocol \
-object, default="receivers"
+    protocol : {"paper", "receivers", "stimuli", "receivers+enrol", \
+"receivers+stimuli", "receivers+stimuli+enrol"} or protocol object, \
+default="receivers"
         With ``"receivers+enrol"`` the first ``enrol_seconds`` of each test
         receiver's recordings are cut (:func:`head_seconds`) and passed to the
         fitted model's ``adapt`` (through the Pipeline's earlier steps for a
-        Pipeline); a model without ``adapt`` gets the mean error over those
-        seconds added to its predictions per receiver (offset calibration).
-        Those frames are then left out of every score (``frame_indices`` says
-        which frames were scored).
+        Pipeline), with the test recordings as ``context``; a model without
+        ``adapt`` gets the mean error over those seconds added to its
+        predictions per receiver (offset calibration). Those frames are then
+        left out of every score (``frame_indices`` says which frames were
+        scored). ``"receivers+stimuli"`` holds out receivers and stimuli at once
+        (:class:`CrossedGroupKFold`). With ``"receivers+stimuli+enrol"`` the
+        enrolment seconds are cut the same way from each test receiver's
+        recordings of *training* stimuli (the calibration recordings, also the
+        ``context``), and the test recordings (unseen stimuli) are scored in
+        full.
     n_splits : int, default=5
         Folds of the grouped protocols.
     random_state : int or None, default=0
@@ -217,7 +205,7 @@ object, default="receivers"
     test_size, valid_size : float, default=0.1
         Paper protocol fractions.
     enrol_seconds : float, default=60
-        Enrolment seconds per test receiver of ``"receivers+enrol"``.
+        Enrolment seconds per test receiver of the ``+enrol`` protocols.
     data_name : str, default=None
         Name stated in the result.
     target_names : sequence of str, default=None
@@ -256,92 +244,15 @@ object, default="receivers"
     target_names = _target_names(target_names, n_outputs)
     data = describe_data(X, y, data_name)
     receivers = _ids(X, "receiver")
-    predictions = [None] * len(X)
-    frame_indices = [None] * len(X)
-    folds, fold_ccc, estimators = [], [], []
-    valid_ccc = None
 
-    if isinstance(proto, PaperFrameSplit):
-        frames, final = _paper_inputs(estimator, X, y)
-        masks = proto.frame_masks(frames.frame_counts)
-        (Xtr, ytr), (Xva, yva), (Xte, yte) = (_select(frames, y, m) for m in masks)
-        t0 = time.perf_counter()
-        model = clone(final).fit(Xtr, ytr)
-        fit_time = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pred = _as_2d_list(model.predict(Xte), Xte.frame_counts, n_outputs)
-        predict_time = time.perf_counter() - t0
-        if len(Xva):
-            pva = _as_2d_list(model.predict(Xva), Xva.frame_counts, n_outputs)
-            valid_ccc = ccc_by_dimension(yva, pva, target_names)
-        tested = [i for i, m in enumerate(masks[2]) if m.any()]
-        for i, p in zip(tested, pred, strict=True):
-            predictions[i] = p
-            frame_indices[i] = np.flatnonzero(masks[2][i])
-        fold_ccc.append(ccc_by_dimension(yte, pred, target_names))
-        folds.append({
-            "n_train_recordings": len(Xtr), "n_train_frames": Xtr.n_frames,
-            "n_valid_frames": Xva.n_frames if len(Xva) else 0,
-            "n_test_recordings": len(Xte), "n_test_frames": Xte.n_frames,
-            "fit_time": round(fit_time, 3), "predict_time": round(predict_time, 3),
-        })
-        if return_estimators:
-            estimators.append(model)
-        _log(verbose, f"[paper] fit {fit_time:.1f} s, test CCC "
-             + ", ".join(f"{k} {v:.3f}" for k, v in fold_ccc[-1].items()))
-    elif isinstance(proto, RecordingGroupKFold):
-        splits = list(proto.split(X))
-        enrolling = isinstance(proto, EnrolmentSplit)
-        if enrolling:  # checked before any training, not after a fold's fit
-            enrol_masks = enrolment_masks(X, proto.enrol_seconds)
-            for k, (_, test) in enumerate(splits):
-                if not any((~enrol_masks[i]).any() for i in test):
-                    raise ValueError(
-                        f"enrol_seconds={proto.enrol_seconds:g} leaves no frame to "
-                        f"score in fold {k + 1}: its test receivers have no more "
-                        "data than that")
-        for k, (train, test) in enumerate(splits):
-            t0 = time.perf_counter()
-            model = clone(estimator).fit(_take(X, train), [y[i] for i in train])
-            fit_time = time.perf_counter() - t0
-            Xte = _take(X, test)
-            counts = [y[i].shape[0] for i in test]
-            scored = [None] * len(test)
-            enrol_info = {}
-            if enrolling:  # timed on its own (enrol_time), not as prediction
-                scored, enrol_info = _enrol_fold(model, Xte, [y[i] for i in test],
-                                                 proto.enrol_seconds)
-                offsets = enrol_info.pop("offsets")
-            t0 = time.perf_counter()
-            pred = _as_2d_list(model.predict(Xte), counts, n_outputs)
-            if enrolling:
-                pred = apply_offsets(offsets, _ids(Xte, "receiver"), pred)
-            predict_time = time.perf_counter() - t0
-            kept = [j for j, idx in enumerate(scored) if idx is None or idx.size]
-            for j in kept:
-                i = test[j]
-                predictions[i] = _target_part(pred[j], scored[j])
-                frame_indices[i] = scored[j]
-            fold_ccc.append(ccc_by_dimension(
-                [_target_part(y[test[j]], scored[j]) for j in kept],
-                [predictions[test[j]] for j in kept], target_names))
-            folds.append({**enrol_info,
-                "n_train_recordings": len(train),
-                "n_train_frames": int(sum(y[i].shape[0] for i in train)),
-                "n_test_recordings": len(test),
-                "n_test_frames": int(sum(
-                    counts[j] if scored[j] is None else scored[j].size
-                    for j in range(len(test)))),
-                "fit_time": round(fit_time, 3),
-                "predict_time": round(predict_time, 3),
-            })
-            if return_estimators:
-                estimators.append(model)
-            _log(verbose, f"[{proto.name}] fold {k + 1}/{len(splits)}: fit "
-                 f"{fit_time:.1f} s, CCC " + ", ".join(
-                     f"{n} {v:.3f}" for n, v in fold_ccc[-1].items()))
-    else:  # pragma: no cover - get_protocol only returns the two kinds
+    out = FoldScores(len(X), n_outputs, target_names,
+                     keep_estimators=return_estimators, verbose=verbose)
+    run = next((run for kind, run in _RUNNERS if isinstance(proto, kind)), None)
+    if run is None:  # pragma: no cover - get_protocol returns only these kinds
         raise TypeError(f"unsupported protocol {proto!r}")
+    run(proto, estimator, X, y, out)
+    predictions, frame_indices = out.predictions, out.frame_indices
+    fold_ccc = out.fold_ccc
 
     tested = [i for i, p in enumerate(predictions) if p is not None]
     y_test = [_target_part(y[i], frame_indices[i]) for i in tested]
@@ -360,46 +271,11 @@ object, default="receivers"
         ccc_fold_mean={n: float(np.mean([f[n] for f in fold_ccc]))
                        for n in target_names},
         fold_ccc=fold_ccc,
-        valid_ccc=valid_ccc,
+        valid_ccc=out.valid_ccc,
         receiver_ccc=receiver_ccc,
-        folds=folds,
+        folds=out.folds,
         wall_time=round(time.perf_counter() - start, 3),
         predictions=predictions,
         frame_indices=frame_indices,
-        estimators=estimators if return_estimators else None,
-    )
-
-
-def _enrol_fold(model, X_test, y_test, seconds):
-    """Enrol ``model`` on the test receivers' first ``seconds``.
-
-    Only the enrolment frames' targets are read (:func:`enrol`). Returns the
-    scored frame indices per test recording and a dict with the offsets
-    (``None`` when the model enrolled itself), the enrolment frame count and
-    seconds.
-    """
-    masks = enrolment_masks(X_test, seconds)
-    t0 = time.perf_counter()
-    offsets = enrol(model, X_test, y_test, seconds, masks)
-    info = {"offsets": offsets,
-            "n_enrol_frames": int(sum(m.sum() for m in masks)),
-            "enrol_time": round(time.perf_counter() - t0, 3)}
-    return [np.flatnonzero(~m) for m in masks], info
-
-
-def _target_part(target, indices):
-    return target if indices is None else target[indices]
-
-
-def _paper_inputs(estimator, X, y):
-    if isinstance(X, DyadicFrames):
-        return X, estimator
-    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-        frames = clone(estimator[:-1]).fit_transform(X, y)
-        if isinstance(frames, DyadicFrames):
-            return frames, estimator.steps[-1][1]
-    raise TypeError(
-        "the paper protocol splits label-rate frames: pass X as DyadicFrames, or a "
-        "Pipeline whose steps before the last turn the recordings into DyadicFrames "
-        f"(got {type(estimator).__name__} on {type(X).__name__})"
+        estimators=out.estimators if return_estimators else None,
     )

@@ -1,6 +1,7 @@
 """Evaluation protocols: the paper's frame split and the leak-free grouped splits.
 
-Four named protocols (``docs/user_guide/protocols.rst``):
+The named protocols (``docs/user_guide/protocols.rst``; :func:`get_protocol` in
+``_registry.py`` returns them by name):
 
 ``"paper"``
     The authors' protocol: all frames of all recordings are pooled, shuffled with a
@@ -21,6 +22,9 @@ Four named protocols (``docs/user_guide/protocols.rst``):
     test receiver's data are given to the fitted model for enrolment and are not
     scored (:class:`~sklearn_impression.model_selection.EnrolmentSplit`): a
     stranger who annotated briefly.
+``"receivers+stimuli"``, ``"receivers+stimuli+enrol"``
+    New people on new content, without and with enrolment on a seen stimulus
+    (``_crossed.py``).
 
 Two further differences from the authors' released evaluation code:
 the authors z-scored each split with its own mean and standard deviation (the test
@@ -41,16 +45,11 @@ from .._flat import check_targets
 from .._frames import DyadicFrames
 
 __all__ = [
-    "PROTOCOLS",
     "LeaveGroupsOut",
     "PaperFrameSplit",
     "RecordingGroupKFold",
-    "get_protocol",
     "paper_split",
 ]
-
-#: Names accepted by :func:`get_protocol`.
-PROTOCOLS = ("paper", "receivers", "stimuli", "receivers+enrol")
 
 _DESCRIPTIONS = {
     "paper": (
@@ -354,49 +353,3 @@ def _select(frames, targets, masks):
     keep = np.array([m.any() for m in masks], dtype=bool)
     selected = frames.select_frames(masks)[np.flatnonzero(keep)]
     return selected, [t[m] for t, m, k in zip(targets, masks, keep, strict=True) if k]
-
-
-def get_protocol(name, n_splits=5, *, test_size=0.1, valid_size=0.1,
-                 random_state=None, enrol_seconds=60.0):
-    """Return a protocol object by name.
-
-    Parameters
-    ----------
-    name : {"paper", "receivers", "stimuli", "receivers+enrol"} or protocol object
-        A protocol object (:class:`PaperFrameSplit`, :class:`RecordingGroupKFold`,
-        :class:`~sklearn_impression.model_selection.EnrolmentSplit`) is returned
-        unchanged.
-    n_splits : int, default=5
-        Folds of the grouped protocols.
-    test_size, valid_size : float, default=0.1
-        Fractions of the paper protocol.
-    random_state : int or None, default=None
-        Seed of the paper protocol's shuffle.
-    enrol_seconds : float, default=60
-        Enrolment seconds per test receiver of ``"receivers+enrol"``.
-
-    Returns
-    -------
-    PaperFrameSplit, RecordingGroupKFold or EnrolmentSplit
-
-    Examples
-    --------
-    >>> get_protocol("receivers", n_splits=4)
-    RecordingGroupKFold(by='receiver', n_splits=4)
-    >>> get_protocol("paper", random_state=1).description.split(":")[0]
-    'paper frame split'
-    """
-    if isinstance(name, (PaperFrameSplit, RecordingGroupKFold)):
-        return name
-    if name == "paper":
-        return PaperFrameSplit(test_size=test_size, valid_size=valid_size,
-                               random_state=random_state)
-    if name == "receivers":
-        return RecordingGroupKFold("receiver", n_splits)
-    if name == "stimuli":
-        return RecordingGroupKFold("stimulus", n_splits)
-    if name == "receivers+enrol":
-        from ._enrolment import EnrolmentSplit
-
-        return EnrolmentSplit(n_splits, enrol_seconds)
-    raise ValueError(f"unknown protocol {name!r}; choose one of {PROTOCOLS}")
