@@ -1,4 +1,4 @@
-"""The ``sklearn-impression`` command: demo, ablation, train, evaluate, predict.
+"""The ``sklearn-impression`` command: demo, ablation, train, evaluate, enrol, predict.
 
 Run ``sklearn-impression demo`` first: it trains on synthetic data and shows the
 paper's frame-split score next to the leave-receivers-out score. ``--data`` takes a
@@ -21,6 +21,10 @@ constraints before any training, and written into the run's report.
 Progress (epochs, folds, rows) goes to stderr unless ``--quiet``; results go to
 stdout. Errors in arguments, parameters, data or model files end the command with
 one line on stderr, ``sklearn-impression: error: ...``, and exit status 2.
+
+``enrol`` enrols the receivers of a data folder in a saved model on the first
+``--seconds`` of their labels and saves the enrolled model (same format), which
+``evaluate`` and ``predict`` then use.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import time
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 
+from ._cli_enrol import add_enrol_parser, run_enrol
 from ._cli_models import FORMATS, load_model_file, model_path, save_model_file
 from ._cli_params import apply_params, collect_params, pipeline_params
 
@@ -217,6 +222,8 @@ def build_parser():
     _add_params(evaluate)
     evaluate.add_argument("--out", default=None,
                           help="folder for evaluation.json and .md (optional)")
+
+    add_enrol_parser(sub, _add_saved_model, _positive_float)
 
     predict = sub.add_parser("predict", help="write per-recording traces (CSV)")
     _add_saved_model(predict)
@@ -469,8 +476,18 @@ def _cmd_predict(args):
     _say(f"wrote {len(pred)} prediction files to {out}")
 
 
+def _cmd_enrol(args):
+    model, kind = _loaded(args)
+    data, name = _load_data(args)
+    summary = run_enrol(args, model, kind, data, name,
+                        lambda text: _progress(args, text))
+    _say(f"enrolled {len(summary['receivers'])} receivers "
+         f"({', '.join(summary['receivers'])}) on {summary['n_enrol_frames']} "
+         f"labelled frames; saved {summary['model']} ({FORMATS[kind][1]})")
+
+
 _COMMANDS = {"demo": _cmd_demo, "ablation": _cmd_ablation, "train": _cmd_train,
-             "evaluate": _cmd_evaluate, "predict": _cmd_predict}
+             "evaluate": _cmd_evaluate, "enrol": _cmd_enrol, "predict": _cmd_predict}
 
 
 def main(argv=None):

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from sklearn_impression.cli import build_parser, main
@@ -191,3 +192,38 @@ def test_threads_option_is_restored(tmp_path, capsys):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_enrol_writes_a_model_that_predict_and_evaluate_use(capsys, tmp_path):
+    """``enrol`` fits each receiver's per-person state on their first seconds
+    (as adapt_pipeline does in Python) and saves it in the model's format."""
+    from sklearn_impression import load_model
+    from sklearn_impression.datasets import make_impression
+    from sklearn_impression.model_selection import adapt_pipeline, head_seconds
+
+    model_dir = tmp_path / "model"
+    assert main(["train", *TINY, "--epochs", "1", "--quiet", "--out",
+                 str(model_dir)]) == 0
+    model = model_dir / "model.safetensors"
+    assert main(["enrol", "--model", str(model), *TINY, "--seed", "1",
+                 "--seconds", "1", "--quiet"]) == 0
+    enrolled = model_dir / "model-enrolled.safetensors"
+    assert "enrolled 3 receivers (0, 1, 2) on 75 labelled frames" in \
+        capsys.readouterr().out
+    saved = load_model(enrolled)
+    assert saved[-1].listener_ids_ == [0, 1, 2]
+    # the same enrolment in Python, on the same data
+    data = make_impression(3, 2, 4, random_state=1)
+    expected = adapt_pipeline(load_model(model),
+                              *head_seconds(data.recordings, data.targets, 1),
+                              context=data.recordings)
+    for a, b in zip(saved.predict(data.recordings),
+                    expected.predict(data.recordings), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    plain = load_model(model).predict(data.recordings)
+    assert not np.allclose(plain[0], saved.predict(data.recordings)[0])
+    assert main(["evaluate", "--model", str(enrolled), *TINY, "--seed", "1",
+                 "--quiet"]) == 0
+    line = _one_error_line(capsys, main(["enrol", "--model", str(model), *TINY,
+                                         "--out", str(model), "--quiet"]))
+    assert "would overwrite --model" in line
