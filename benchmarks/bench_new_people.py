@@ -25,9 +25,11 @@ Besides ``ridge`` and the network, three rows say what a claim about new people
 has to be measured against: ``ridge_per_person`` (ridge with the network's
 per-person steps), ``stimulus_mean`` (:class:`StimulusMeanBaseline`, the training
 receivers' mean trace of the stimulus, no signal of the test person) and, on
-``make_impression`` only, ``population_oracle``: a ceiling computed from the
-generator's truth (every test receiver's exact perception, calibrated for the
-population), which no model without enrolment can pass.
+``make_impression`` only, ``population_oracle``: an oracle reference computed
+from the generator's truth (every test receiver's exact perception, calibrated
+for the population). It is not a bound: its affine map is only the best one on
+the training frames, and it does not model the slider's steps and hysteresis,
+so a model without enrolment may score above it.
 
 Run, one thread, in the background::
 
@@ -80,7 +82,8 @@ CONFIGS = {
     # the crowd's trace of the stimulus: reads no signal of the test person
     "stimulus_mean": {"model": "stimulus_mean"},
     # make_impression only: every test receiver's true perception, mapped by the
-    # CCC-best affine map of the training receivers (a ceiling, not a model)
+    # CCC-best affine map of the training receivers (an oracle reference, not a
+    # model and not a bound)
     "population_oracle": {"model": "population_oracle"},
 }
 
@@ -128,7 +131,7 @@ class Adjusted(RegressorMixin, BaseEstimator):
 
 
 class PopulationOracle(RegressorMixin, BaseEstimator):
-    """Ceiling for any model that does not know a receiver's slider.
+    """Oracle reference for a model that does not know a receiver's slider.
 
     It is given every receiver's true perception ``p_r(t - l_r)`` (from
     :func:`make_impression`'s ``impression``, ``offsets``, ``scales`` and
@@ -136,7 +139,8 @@ class PopulationOracle(RegressorMixin, BaseEstimator):
     the affine map that maximises the training frames' CCC (slope
     ``sd(y) / sd(p)``, means matched), per output. What it lacks, and what no
     model without enrolment can know, is each test receiver's offset, scale and
-    lag.
+    lag. Not a bound: the map is the best on the training frames, not on the
+    test frames, and the slider's steps and hysteresis are not modelled.
     """
 
     def __init__(self, perceived=None, lags=None, frame_rate=25.0):

@@ -155,6 +155,44 @@ def test_demo_writes_report_and_plots(tmp_path, capsys):
     assert report["data"]["n_recordings"] == 6 and report["seed"] == 0
     out = capsys.readouterr().out
     assert "| CrossDomainRegressor |" in out and "paper competence" in out
+    _check_oracle_row(report, (tmp_path / "demo.md").read_text())
+
+
+def _check_oracle_row(report, markdown):
+    """The oracle row: the noise-free impression's CCC on the frames each column
+    scores (the paper split's test frames, the frames after enrolment, the
+    crossed folds' test recordings), not all frames repeated."""
+    from sklearn_impression import ModalityConcatenator, Resampler, make_impression
+    from sklearn_impression.metrics import ccc_score
+    from sklearn_impression.model_selection import enrolment_masks, get_protocol
+
+    data = make_impression(3, 2, 4.0, random_state=0)
+    frames = ModalityConcatenator().fit_transform(
+        Resampler().fit_transform(data.recordings))
+    every = [np.ones(len(t), dtype=bool) for t in data.targets]
+    crossed = np.concatenate([test for _, test in get_protocol(
+        "receivers+stimuli", 2).split(frames)])
+    scored = {
+        "paper": get_protocol("paper", random_state=0).frame_masks(
+            frames.frame_counts)[2],
+        "receivers": every,
+        "receivers+enrol": [~m for m in enrolment_masks(frames, 2.0)],
+        "receivers+stimuli": [m & (i in crossed) for i, m in enumerate(every)],
+    }
+    names = data.target_names
+    row = report["table"][-1]
+    for protocol, masks in scored.items():
+        kept = [i for i, m in enumerate(masks) if m.any()]
+        expected = ccc_score([data.targets[i][masks[i]] for i in kept],
+                             [data.impression[i][masks[i]] for i in kept],
+                             multioutput="raw_values")
+        for name, value in zip(names, expected, strict=True):
+            assert report["oracle"][protocol][name] == pytest.approx(value,
+                                                                      abs=1e-12)
+            assert row[f"{protocol} {name}"] == report["oracle"][protocol][name]
+    # the columns score different frames, so the oracle differs between them
+    assert len({tuple(v.values()) for v in report["oracle"].values()}) == 4
+    assert "on the same frames as each column" in markdown.replace("\n", " ")
 
 
 def test_parser_defaults():
