@@ -7,6 +7,7 @@ from scipy.ndimage import uniform_filter1d
 
 from sklearn_impression import DyadicFrames, ReceiverNormalizer
 from sklearn_impression._temporal import (
+    delay_frames,
     delay_predictions,
     delay_targets,
     smooth_traces,
@@ -135,16 +136,65 @@ def test_delay_targets_pairs_labels_at_t_with_features_at_t_minus_delay():
                                   np.repeat(X.receiver_blocks[0][:1], 40, axis=0))
 
 
-def test_delay_predictions_and_smoothing():
-    p = np.arange(10.0)[:, None] * [1.0, -1.0]
-    (shifted,) = delay_predictions([p], 3)
-    np.testing.assert_array_equal(shifted[:, 0], [0, 0, 0, 0, 1, 2, 3, 4, 5, 6])
-    (smooth,) = smooth_traces([p], 3)
-    np.testing.assert_allclose(smooth[1:-1], p[1:-1])  # a line is kept
+@pytest.mark.parametrize("delay, expected", [
+    (1, [0, 0, 1, 2, 3, 4]), (3, [0, 0, 0, 0, 1, 2]), (-2, [2, 3, 4, 5, 5, 5]),
+    (6, [0] * 6), (100, [0] * 6), (-6, [5] * 6), (-100, [5] * 6),
+])
+def test_delay_predictions_by_hand(delay, expected):
+    """Later by ``delay`` frames repeating the first value, earlier repeating the
+    last; a delay as long as the trace leaves only the edge value."""
+    p = np.arange(6.0)[:, None] * [1.0, -1.0]
+    (shifted,) = delay_predictions([p], delay)
+    np.testing.assert_array_equal(shifted, np.c_[expected, np.negative(expected)])
+
+
+def test_delay_predictions_one_delay_per_trace():
+    p, q = np.arange(6.0)[:, None], np.arange(4.0)[:, None] + 10
+    a, b = delay_predictions([p, q], [0, 2])
+    np.testing.assert_array_equal(a, p)
+    np.testing.assert_array_equal(b[:, 0], [10, 10, 10, 11])
+    a, b = delay_predictions([p, q], np.array([-1, 1]))
+    np.testing.assert_array_equal(a[:, 0], [1, 2, 3, 4, 5, 5])
+    np.testing.assert_array_equal(b[:, 0], [10, 10, 11, 12])
+    traces = [p, q]
+    assert delay_predictions(traces, [0, 0]) is traces
+    (empty,) = delay_predictions([np.empty((0, 2))], 3)
+    assert empty.shape == (0, 2)
+
+
+@pytest.mark.parametrize("width, expected", [
+    (2, [0, 0.5, 1.5, 2.5, 3.5, 4.5]),  # even: this frame and the one before
+    (3, [1 / 3, 1, 2, 3, 4, 14 / 3]),  # the edges repeat the end values
+    (4, [0.25, 0.75, 1.5, 2.5, 3.5, 4.25]),
+])
+def test_smooth_traces_by_hand(width, expected):
+    p = np.arange(6.0)[:, None] * [1.0, -1.0]
+    (smooth,) = smooth_traces([p], width)
+    np.testing.assert_allclose(smooth, np.c_[expected, np.negative(expected)],
+                               rtol=1e-12)
+
+
+def test_smoothing_calms_noise_and_width_one_is_none():
+    p = np.arange(10.0)[:, None]
     noisy = np.random.default_rng(0).normal(size=(200, 2))
     (calm,) = smooth_traces([noisy], 25)
     assert calm.std() < 0.5 * noisy.std()
     assert smooth_traces([p], 1)[0] is p
+    assert smooth_traces([p], 0)[0] is p
+
+
+def test_delay_frames_rounds_seconds_at_the_label_rate():
+    assert delay_frames(0.4, 25.0, "label_delay") == 10
+    assert delay_frames(0.05, 25.0, "label_delay") == 1  # 1.25 frames
+    assert delay_frames(-0.4, 25.0, "lag") == -10
+    assert delay_frames(0.0, None, "label_delay") == 0  # no rate needed for 0
+    with pytest.raises(ValueError, match=r"^smoothing=1.5 s needs the labels' rate, "
+                                         r"but these DyadicFrames have "
+                                         r"label_rate=None \(recordings with "
+                                         r"different frame rates, or built by "
+                                         r"hand\): pass label_rate to DyadicFrames "
+                                         r"or set smoothing=0$"):
+        delay_frames(1.5, None, "smoothing")
 
 
 # -- regressor options -------------------------------------------------------------
@@ -218,19 +268,40 @@ def test_ablation_uses_the_paper_preset():
     assert model.get_params()["label_delay"] == 0.0
 
 
-def test_regressor_long_chunks_with_attention_span_predict_every_frame():
+def test_regressor_long_chunks_with_attention_span_stitch_the_windows():
+    """Chunks of 30 frames, 30 apart, plus one aligned to the end: each frame's
+    prediction is its chunk's (their mean where two overlap), so it equals
+    predicting each chunk on its own."""
     X, y = _frames()
     model = CrossDomainRegressor(**{**TINY, **OFF, "window": 30, "hop": 30,
                                     "attention_span": 5, "batch_size": 4})
     pred = model.fit(X, y).predict(X)
-    assert [p.shape for p in pred] == [(n, 2) for n in X.frame_counts]
     assert model.net_.module_.attention_span == 5
-    assert all(np.isfinite(p).all() for p in pred)
+    i = int(np.flatnonzero(X.frame_counts == 55)[0])
+    frame = np.arange(55)
+
+    def chunk(start):
+        keep = (frame >= start) & (frame < start + 30)
+        return model.predict(X[[i]].select_frames([keep]))[0]
+
+    first, last = chunk(0), chunk(25)  # the end-aligned chunk starts at 55 - 30
+    tol = dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pred[i][:25], first[:25], **tol)
+    np.testing.assert_allclose(pred[i][25:30], (first[25:] + last[:5]) / 2, **tol)
+    np.testing.assert_allclose(pred[i][30:], last[5:], **tol)
+    # the span matters: the same fit without it predicts otherwise
+    free = CrossDomainRegressor(**{**TINY, **OFF, "window": 30, "hop": 30,
+                                   "batch_size": 4}).fit(X, y)
+    assert not np.allclose(free.predict(X[[i]])[0], pred[i], atol=1e-4)
 
 
 def test_regressor_defaults_fit_recordings_and_survive_save_model(tmp_path):
     """The class defaults (CCC, per-receiver normalisation, label delay,
-    smoothing) on real recordings, through a round trip of the safe format."""
+    smoothing) on real recordings: predict is the network's trace delayed by
+    the label delay, then smoothed; a new receiver's sensor offset and gain do
+    not move it; a round trip of the safe format keeps it."""
+    import pickle
+
     from sklearn_impression import load_model, save_model
     from sklearn_impression.datasets import make_dyadic_drift
     from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
@@ -242,10 +313,19 @@ def test_regressor_defaults_fit_recordings_and_survive_save_model(tmp_path):
                                  fc_size=4, max_epochs=1, random_state=0)
     assert (model.window, model.task_loss, model.normalize_by) == (1, "ccc",
                                                                   "receiver")
-    pred = model.fit(X[:4], data.targets[:4]).predict(X[4:])
+    train = [i for i, r in enumerate(X.receivers) if r != X.receivers[-1]]
+    test = [i for i, r in enumerate(X.receivers) if r == X.receivers[-1]]
+    pred = model.fit(X[train], [data.targets[i] for i in train]).predict(X[test])
     assert (model.label_delay_frames_, model.smoothing_frames_) == (55, 50)
-    assert [p.shape for p in pred] == [t.shape for t in data.targets[4:]]
+    bare = pickle.loads(pickle.dumps(model))
+    bare.label_delay_frames_, bare.smoothing_frames_ = 0, 0
+    expected = smooth_traces(delay_predictions(bare.predict(X[test]), 55), 50)
+    for p, e in zip(pred, expected, strict=True):
+        np.testing.assert_allclose(p, e, rtol=1e-6, atol=1e-9)
+    moved = _moved(X[test], X.receivers[-1], 2.5, -4.0)
+    for a, b in zip(pred, model.predict(moved), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
     save_model(model, tmp_path / "m.safetensors")
-    again = load_model(tmp_path / "m.safetensors").predict(X[4:])
+    again = load_model(tmp_path / "m.safetensors").predict(X[test])
     for a, b in zip(pred, again, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

@@ -56,13 +56,21 @@ def _ccc(a, b):
 
 
 def test_predict_dyadic_frames_per_recording(fitted, data):
+    """One array per recording, in the order given, each depending on its own
+    recording only: predicting a recording alone, or the recordings reversed,
+    gives the same arrays."""
     X, y = data
     pred = fitted.predict(X)
-    assert len(pred) == len(X)
     assert [p.shape for p in pred] == [t.shape for t in y]
-    assert all(p.dtype == np.float64 and np.isfinite(p).all() for p in pred)
+    assert all(p.dtype == np.float64 for p in pred)
     assert fitted.n_features_in_ == 7 and fitted.n_outputs_ == 2
     assert fitted.n_emitter_features_ == 4 and fitted.n_receiver_features_ == 3
+    backwards = fitted.predict(X[list(range(len(X)))[::-1]])[::-1]
+    for i, (p, q) in enumerate(zip(pred, backwards, strict=True)):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p, fitted.predict(X[[i]])[0], rtol=1e-6,
+                                   atol=1e-7)
+    assert not np.allclose(pred[0], pred[1][:40])  # not one trace for all
 
 
 def test_history_logs_all_loss_terms_and_valid_ccc(fitted):
@@ -99,45 +107,174 @@ def test_learns_tiny_problem(data):
     assert min(_ccc(pred[:, k], true[:, k]) for k in range(2)) > 0.6
 
 
+def _stitched(model, X, i, window, hop):
+    """Recording ``i``'s predictions made by hand: each window of ``window``
+    frames, ``hop`` apart plus one aligned to the end, predicted on its own,
+    and the windows averaged where they overlap."""
+    n = X.frame_counts[i]
+    if n <= window:
+        return model.predict(X[[i]])[0]  # one window, padded
+    starts = list(range(0, n - window + 1, hop))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    frame = np.arange(n)
+    total, count = np.zeros((n, model.n_outputs_)), np.zeros((n, 1))
+    for s in starts:
+        keep = (frame >= s) & (frame < s + window)
+        total[keep] += model.predict(X[[i]].select_frames([keep]))[0]
+        count[keep] += 1
+    return total / count
+
+
 def test_array_input_1d_and_2d_targets():
+    """A 2-D array is one recording: ``emitter_features`` picks the emitter
+    columns (wherever they are), and a 1-D target is the one-column fit."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(120, 6))
     y2 = X[:, [0, 4]]
     model = CrossDomainRegressor(**TINY).fit(X, y2)
     assert model.predict(X).shape == (120, 2)
-    model = CrossDomainRegressor(**TINY, emitter_features=[5]).fit(X, y2[:, 0])
-    assert model.predict(X).shape == (120,)
-    assert model.n_emitter_features_ == 1 and model.n_receiver_features_ == 5
+    assert model.n_emitter_features_ == 3 and model.n_receiver_features_ == 3
+    one = CrossDomainRegressor(**TINY, emitter_features=[5]).fit(X, y2[:, 0])
+    assert one.n_emitter_features_ == 1 and one.n_receiver_features_ == 5
+    pred = one.predict(X)
+    assert pred.shape == (120,)
+    column = CrossDomainRegressor(**TINY, emitter_features=[5]).fit(X, y2[:, :1])
+    np.testing.assert_array_equal(column.predict(X), pred[:, None])
+    # the emitter column moved to the front, named by its new place: same model
+    moved = X[:, [5, 0, 1, 2, 3, 4]]
+    front = CrossDomainRegressor(**TINY, emitter_features=[0]).fit(moved, y2[:, 0])
+    np.testing.assert_allclose(front.predict(moved), pred, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(front.predict(X), pred, atol=1e-3)
 
 
 @pytest.mark.parametrize("window, hop", [(4, None), (5, 5), (3, 1)])
 def test_window_predicts_every_frame(window, hop):
+    """Every frame gets the mean of the windows that hold it (``hop`` defaults
+    to half the window), the recording shorter than a window its padded one."""
     X, y = make_frames(n_frames=(13, 21), short=2)
     model = CrossDomainRegressor(**{**TINY, "window": window, "hop": hop})
     model.fit(X, y)
     pred = model.predict(X)
     assert [p.shape for p in pred] == [t.shape for t in y]
-    assert all(np.isfinite(p).all() for p in pred)
     assert np.isfinite(model.history_[-1, "valid_ccc"])
+    for i in (0, 3, len(X) - 1):  # 13 and 21 frames, and the 2-frame one
+        np.testing.assert_allclose(
+            pred[i], _stitched(model, X, i, window, hop or max(1, window // 2)),
+            rtol=1e-5, atol=1e-6)
 
 
 def test_window_on_array_input():
+    """A 2-D array is windowed as one recording: 11 frames with window 8 (hop
+    4) are the windows at 0 and 3, averaged on frames 3 to 7."""
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
-    pred = CrossDomainRegressor(**{**TINY, "window": 8}).fit(X, y).predict(X[:11])
+    model = CrossDomainRegressor(**{**TINY, "window": 8}).fit(X, y)
+    pred = model.predict(X[:11])
     assert pred.shape == (11,)
+    a, b = model.predict(X[:8]), model.predict(X[3:11])
+    tol = dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pred[:3], a[:3], **tol)
+    np.testing.assert_allclose(pred[3:8], (a[3:] + b[:5]) / 2, **tol)
+    np.testing.assert_allclose(pred[8:], b[5:], **tol)
 
 
-@pytest.mark.parametrize("params", [
-    dict(se_softmax_axis="batch"), dict(task_loss="ccc"),
-    dict(shared_attention=False), dict(intra=False), dict(inter=False),
-    dict(grad_clip=1.0), dict(standardize=False), dict(amp=True),
-    dict(validation_fraction=0.5, early_stopping=1, max_epochs=4),
-])
-def test_options_train_and_predict(data, params):
+def _fit(data, **params):
     X, y = data
-    model = CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
-    assert all(np.isfinite(p).all() for p in model.predict(X))
+    return CrossDomainRegressor(**{**TINY, **params}).fit(X, y)
+
+
+def test_option_se_softmax_axis_reaches_the_loss(data, fitted):
+    model = _fit(data, se_softmax_axis="batch")
+    assert model.net_.criterion_.se_softmax_axis == "batch"
+    assert not np.allclose(model.history_[:, "train_se"],
+                           fitted.history_[:, "train_se"])
+
+
+@pytest.mark.parametrize("task_loss", ["ccc", "mse"])
+def test_option_task_loss_is_what_the_validation_logs(data, task_loss):
+    """With the validation frames in one batch, the CCC loss is the sum over
+    outputs of 1 - CCC, the validation CCC logged beside it; MSE is not."""
+    model = _fit(data, task_loss=task_loss, batch_size=1000)
+    row = model.history_[-1]
+    assert row["valid_batch_count"] == 1
+    one_minus_ccc = 2 * (1 - row["valid_ccc"])
+    if task_loss == "ccc":
+        assert row["valid_task"] == pytest.approx(one_minus_ccc, rel=1e-5)
+    else:
+        assert abs(row["valid_task"] - one_minus_ccc) > 1e-3
+
+
+def test_option_shared_attention_false_gives_each_call_its_own(data):
+    attention = _fit(data, shared_attention=False).net_.module_.attention
+    assert isinstance(attention, torch.nn.ModuleDict) and len(attention) == 4
+    weights = [a.in_proj_weight.detach() for a in attention.values()]
+    assert not any(torch.equal(weights[0], w) for w in weights[1:])
+
+
+@pytest.mark.parametrize("option", ["intra", "inter"])
+def test_option_intra_or_inter_off_leaves_two_representations_in_the_head(
+        data, option):
+    """Attention width 2 x hidden_size; the head reads two of the four
+    representations, and the two left out do not move the output."""
+    model = _fit(data, **{option: False})
+    module = model.net_.module_.eval()
+    width = 2 * TINY["hidden_size"]
+    assert module.head[0].in_features == 2 * width
+    torch.manual_seed(0)
+    e, r = torch.randn(3, 5, 4), torch.randn(3, 5, 3)
+    with torch.no_grad():
+        z_e, z_r = module.encode(e, r)
+        y, reps = module.decode(z_e, z_r)
+        kept = reps[2:] if option == "intra" else reps[:2]
+        torch.testing.assert_close(y, module.head(torch.cat(kept, dim=-1)))
+
+
+def test_option_grad_clip_limits_the_steps(data):
+    """Adam's steps shrink with the gradient once it is clipped below Adam's
+    epsilon: clipped to 1e-12 the network stays where it started (what lr
+    1e-12 gives), unclipped it moves."""
+    X, _ = data
+    start = np.vstack(_fit(data, lr=1e-12).predict(X))
+    clipped = np.vstack(_fit(data, grad_clip=1e-12).predict(X))
+    free = np.vstack(_fit(data).predict(X))
+    np.testing.assert_allclose(clipped, start, atol=1e-5)
+    assert np.abs(free - start).max() > 1e-2
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_option_standardize_makes_the_fit_follow_the_target_units(data,
+                                                                   standardize):
+    """Standardised targets: targets 10 y + 3 give predictions 10 p + 3."""
+    X, y = data
+    p = _fit(data, standardize=standardize).predict(X)
+    q = _fit((X, [10 * t + 3 for t in y]), standardize=standardize).predict(X)
+    error = max(np.abs(10 * a + 3 - b).max() for a, b in zip(p, q, strict=True))
+    assert (error < 1e-5) if standardize else (error > 0.1)
+
+
+def test_option_amp_runs_bfloat16_close_to_float32(data, fitted):
+    X, _ = data
+    amp = np.vstack(_fit(data, amp=True).predict(X))
+    fp32 = np.vstack(fitted.predict(X))
+    assert amp.dtype == np.float64
+    assert not np.array_equal(amp, fp32)  # autocast did run
+    np.testing.assert_allclose(amp, fp32, atol=0.02)
+
+
+def test_option_early_stopping_keeps_the_best_epoch(data):
+    """Patience 1: training stops after the first epoch whose validation loss
+    is not below the best so far, and the model kept is the best epoch's (the
+    model of a run that stopped there)."""
+    params = dict(validation_fraction=0.5, lr=0.03, max_epochs=6)
+    stopped = _fit(data, early_stopping=1, **params)
+    losses = stopped.history_[:, "valid_loss"]
+    best = int(np.argmin(losses))
+    assert len(losses) == best + 2 < 6  # one epoch without improvement
+    X, _ = data
+    at_best = _fit(data, early_stopping=None, **{**params, "max_epochs": best + 1})
+    for a, b in zip(stopped.predict(X), at_best.predict(X), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_same_seed_same_predictions_different_seed_differs(data):
