@@ -22,7 +22,10 @@ from sklearn_impression import (  # noqa: E402
     make_impression,
 )
 from sklearn_impression._persistence import load_model, save_model  # noqa: E402
-from sklearn_impression.experiments import RidgeBaseline  # noqa: E402
+from sklearn_impression.experiments import (  # noqa: E402
+    RidgeBaseline,
+    StimulusMeanBaseline,
+)
 from sklearn_impression.model_selection import (  # noqa: E402
     EnrolmentSplit,
     RecordingGroupKFold,
@@ -96,22 +99,30 @@ def test_listener_adaptation_needs_receiver_ids(data, rng):
 
 
 def test_listener_adaptation_learns_one_vector_per_receiver(data):
-    model = _fit(data, ("p0", "p1", "p2"), listener_adaptation=True)
+    """The vectors learn what tells the receivers apart: their targets differ
+    by 2 / -1 per step p0, p1, p2 and nothing in their features says so, so
+    the same frames predicted as p0's, p1's and p2's rise in that order on the
+    first output and fall on the second."""
+    model = _fit(data, ("p0", "p1", "p2"), listener_adaptation=True, max_epochs=6)
     table = model.net_.module_.listener.weight.detach()
     assert model.listener_ids_ == ["p0", "p1", "p2"]
     assert model.n_fitted_listeners_ == 3
     assert table.shape == (4, 2 * TINY["hidden_size"])
-    assert (table.abs().sum(dim=1) > 0).all()  # zero-initialised, all trained
-    # A training receiver's prediction differs from the population's.
     X, _ = _split(data, ("p0",))
-    seen = model.predict(X)
-    renamed = type(X)(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
-                      X.emitter_feature_names, X.receiver_feature_names,
-                      receivers=["stranger"] * len(X), stimuli=X.stimuli)
+
+    def as_receiver(name):
+        renamed = type(X)(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                          X.emitter_feature_names, X.receiver_feature_names,
+                          receivers=[name] * len(X), stimuli=X.stimuli)
+        return np.concatenate(model.predict(renamed)).mean(axis=0)
+
+    levels = np.array([as_receiver(r) for r in ("p0", "p1", "p2")])
+    assert np.all(np.diff(levels[:, 0]) > 0) and np.all(np.diff(levels[:, 1]) < 0)
+    # an unknown receiver gets the population row (one warning naming them)
     with pytest.warns(UnknownReceiverWarning) as record:
-        population = model.predict(renamed)
+        population = as_receiver("stranger")
     assert len(record) == 1 and "['stranger']" in str(record[0].message)
-    assert not np.allclose(seen[0], population[0])
+    assert not np.allclose(population, levels[0])
 
 
 def test_unknown_receivers_get_the_population_vector_one_warning(data):
@@ -142,27 +153,36 @@ def test_model_without_per_receiver_parameters_does_not_warn(data):
 # -- adapt --------------------------------------------------------------------
 @pytest.mark.parametrize("listener_adaptation", [False, True])
 def test_adapt_changes_only_enrolled_receivers(data, listener_adaptation):
+    """Enrolled on their first recording, p2 (targets +4 / -2 from p0's, +2 /
+    -1 from p1's) is predicted better on their other recording, which adapt
+    never read; p3's predictions and the shared network stay bit-identical."""
     model = _fit(data, listener_adaptation=listener_adaptation)
     X, y = _split(data, ("p2", "p3"))
+    mine = [i for i, r in enumerate(X.receivers) if r == "p2"]
+    enrol, held = mine[:1], mine[1:]
     before_pred = _quiet_predict(model, X)
     before_state = _shared_state(model)
-    X_enrol, y_enrol = _split(data, ("p2",))
-    model.adapt(X_enrol, y_enrol, lag_range=0)
+    model.adapt(X.subset(enrol), [y[i] for i in enrol], calibration="offset",
+                lag_range=0)
     _assert_same_state(before_state, _shared_state(model))
     after_pred = _quiet_predict(model, X)
-    for r, b, a in zip(X.receivers, before_pred, after_pred, strict=True):
-        if r == "p2":
-            assert not np.allclose(a, b)
-        else:
-            np.testing.assert_array_equal(a, b)
+    for i, r in enumerate(X.receivers):
+        if r == "p3":
+            np.testing.assert_array_equal(after_pred[i], before_pred[i])
     n_fitted = 2 if listener_adaptation else 0
     assert model.listener_ids_[n_fitted:] == ["p2"]
-    # Receiver p2's targets are offset by +4 / -2 from p0's: calibration learns it.
-    err_before = np.mean([np.abs(p - t).mean() for p, t, r in
-                          zip(before_pred, y, X.receivers, strict=True) if r == "p2"])
-    err_after = np.mean([np.abs(p - t).mean() for p, t, r in
-                         zip(after_pred, y, X.receivers, strict=True) if r == "p2"])
-    assert err_after < err_before
+
+    def error(pred):
+        return np.mean([np.abs(pred[i] - y[i]).mean() for i in held])
+
+    assert error(after_pred) < 0.5 * error(before_pred)
+    if not listener_adaptation:  # the offset alone: the enrolment's mean residual
+        residual = (y[enrol[0]] - before_pred[enrol[0]]).mean(axis=0)
+        for i in held:
+            np.testing.assert_allclose(after_pred[i] - before_pred[i],
+                                       np.broadcast_to(residual, y[i].shape),
+                                       rtol=1e-5, atol=1e-5)
+        assert residual[0] > 1 and residual[1] < -0.5  # p2 is above, below the crowd
 
 
 def test_adapt_gain_calibration_is_least_squares(data):
@@ -585,13 +605,78 @@ def test_auto_calibration_uses_the_stimulus_term_when_fit_had_stimuli(crowd):
 
 
 def test_models_from_before_the_stimulus_term_still_predict(crowd):
+    """Unpickling fills what later versions added (one upgrade step)."""
     X, y, fitted = crowd
-    old = pickle.loads(pickle.dumps(fitted))
-    for name in ("listener_stimulus_", "stimulus_ids_", "stimulus_traces_"):
-        delattr(old, name)
-    np.testing.assert_allclose(old.predict(X[[7]])[0], fitted.predict(X[[7]])[0])
+    state = fitted.__getstate__()
+    for name in ("listener_stimulus_", "stimulus_ids_", "stimulus_traces_",
+                 "listener_trace_gain_", "listener_trace_offset_",
+                 "normalization_receivers_", "normalization_means_",
+                 "normalization_scales_", "emitter_dropout", "validation_groups"):
+        del state[name]
+    old = CrossDomainRegressor.__new__(CrossDomainRegressor)
+    old.__setstate__(state)
+    assert old.validation_groups == "recording" and old.emitter_dropout == 0.0
+    assert old.normalization_receivers_ == [] and old.stimulus_ids_ == []
+    np.testing.assert_array_equal(old.listener_trace_gain_, fitted.listener_gain_)
     old.adapt(X[[6]], y[6:7], calibration="offset", lag_range=0)
     assert old.listener_stimulus_.shape == (2, 2)
+
+
+# -- adapt with the default parameters (class and adapt defaults) -----------------
+DEFAULTS = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=2,
+                random_state=0)  # CCC, receiver statistics, 2.2 s delay, 2 s smoothing
+
+
+@pytest.fixture(scope="module")
+def crowd_defaults():
+    X, y = _crowd_data()
+    return X, y, CrossDomainRegressor(**DEFAULTS).fit(X[:6], y[:6])
+
+
+def test_adapt_defaults_recover_an_offset_on_new_content(crowd_defaults):
+    """New content (stimuli without a training trace), every adapt default:
+    targets that are the model's own predictions plus (4, -2) are met exactly,
+    with no extra delay (the search's ties go to the smallest shift); the
+    offset is stored in standardised units; nobody else moves."""
+    _, _, fitted = crowd_defaults
+    X, _ = _crowd_data(stimuli=[0, 1, 0, 1, 0, 1, "new", "other"])
+    model = pickle.loads(pickle.dumps(fitted))
+    assert (model.label_delay_frames_, model.smoothing_frames_) == (55, 50)
+    before = _quiet_predict(model, X[[6, 7]])
+    others = _quiet_predict(model, X[:6])
+    state = _shared_state(model)
+    y_new = [p + [4.0, -2.0] for p in before]
+    model.adapt(X[[6, 7]], y_new)
+    _assert_same_state(state, _shared_state(model))
+    assert model.listener_ids_ == ["n"] and model.listener_delay_.tolist() == [0, 0]
+    np.testing.assert_allclose(model.listener_offset_[1] * model.scaler_.target_scale,
+                               [4.0, -2.0], rtol=1e-6)
+    np.testing.assert_array_equal(model.listener_gain_[1], 1.0)  # "auto": offset
+    assert not model.listener_stimulus_.any()
+    for p, t in zip(model.predict(X[[6, 7]]), y_new, strict=True):
+        np.testing.assert_allclose(p, t, rtol=1e-6, atol=1e-6)
+    for a, b in zip(_quiet_predict(model, X[:6]), others, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_adapt_defaults_weigh_the_crowd_on_seen_content(crowd_defaults):
+    """Every default: a receiver who follows the crowd 3x plus 2 (features
+    useless), enrolled on one stimulus, is predicted on the other, which adapt
+    never read, far better than before; the weight of the trace is about 3."""
+    from sklearn_impression.metrics import ccc_score
+
+    X, y, fitted = crowd_defaults
+    model = pickle.loads(pickle.dumps(fitted))
+    before = ccc_score(y[7], _quiet_predict(model, X[[7]])[0])
+    model.adapt(X[[6]], y[6:7], context=X[[6, 7]])
+    after = ccc_score(y[7], model.predict(X[[7]])[0])
+    assert after > 0.9 and after > before + 0.3
+    np.testing.assert_allclose(model.listener_stimulus_[1], 3.0, atol=0.5)
+    assert abs(model.listener_delay_[1]) <= 50  # within lag_range=2 s
+    # the no-trace calibration is the offset alone ("auto")
+    np.testing.assert_array_equal(model.listener_gain_[1], 1.0)
+    np.testing.assert_allclose(_quiet_predict(model, X[[0]])[0],
+                               _quiet_predict(fitted, X[[0]])[0], rtol=1e-12)
 
 
 # -- head_seconds and the protocol -----------------------------------------------
@@ -726,16 +811,120 @@ def test_enrolment_never_reads_the_scored_frames(data, model):
                                            rtol=1e-5)
 
 
-def test_enrol_protocol_with_the_network_scores_fewer_frames(data):
+def test_enrol_protocol_with_the_network_is_fit_adapt_predict_by_hand(data):
+    """Each fold: fit on the training receivers, adapt on the test receivers'
+    first 1.2 s (the whole test recordings as context), predict the test
+    recordings; the protocol scores those predictions after the enrolment
+    frames, and its CCC is theirs."""
+    from sklearn.base import clone
+
+    from sklearn_impression.metrics import ccc_score
+
     X, y = data
     result = evaluate_protocol(CrossDomainRegressor(**TINY), X, y, "receivers+enrol",
                                n_splits=2, enrol_seconds=1.2)
-    plain = evaluate_protocol(CrossDomainRegressor(**TINY), X, y, "receivers",
-                              n_splits=2)
-    enrol = sum(f["n_test_frames"] for f in result.folds)
-    assert enrol == X.n_frames - 4 * 30
-    assert sum(f["n_test_frames"] for f in plain.folds) == X.n_frames
-    assert result.estimators is None and np.isfinite(list(result.ccc.values())).all()
+    masks = enrolment_masks(X, 1.2)
+    for train, test in RecordingGroupKFold("receiver", 2).split(X):
+        model = clone(CrossDomainRegressor(**TINY)).fit(
+            X.subset(train), [y[i] for i in train])
+        X_test, y_test = X.subset(test), [y[i] for i in test]
+        model.adapt(*head_seconds(X_test, y_test, 1.2), context=X_test)
+        for i, pred in zip(test, model.predict(X_test), strict=True):
+            np.testing.assert_array_equal(result.frame_indices[i],
+                                          np.flatnonzero(~masks[i]))
+            np.testing.assert_array_equal(result.predictions[i], pred[~masks[i]])
+    assert sum(f["n_test_frames"] for f in result.folds) == X.n_frames - 4 * 30
+    assert [f["n_enrol_frames"] for f in result.folds] == [2 * 30, 2 * 30]
+    expected = ccc_score([y[i][~m] for i, m in enumerate(masks)],
+                         result.predictions, multioutput="raw_values")
+    np.testing.assert_allclose(list(result.ccc.values()), expected, rtol=1e-12)
+    assert result.estimators is None
+
+
+# -- poisoned labels through the public protocols, real models --------------------
+ENROL_SECONDS = 4.0
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    """Recordings of 4 receivers x 2 stimuli x 8 s (200 frames at 25 Hz)."""
+    data = make_impression(4, 2, 8.0, emitter_channels={"audio": 3, "eye": 2,
+                                                        "face": 2},
+                           receiver_channels={"eye": 2, "face": 2, "physio": 1},
+                           random_state=0)
+    return data.recordings, data.targets
+
+
+def _real_pipeline(kind):
+    final = (CrossDomainRegressor(hidden_size=4, num_heads=2, max_epochs=1,
+                                  random_state=0)
+             if kind == "network" else StimulusMeanBaseline())
+    return Pipeline([("resample", Resampler()), ("concat", ModalityConcatenator()),
+                     ("model", final)])
+
+
+def _post_enrolment_poisoned(recordings, targets, protocol):
+    """Targets with every label of fold 1's test receivers set to 1e6, except
+    the enrolment frames the protocol gives to adapt; the other labels (those
+    fold 1 trains on) clean. Returns them, the same with the enrolment frames
+    shifted by 1 as well, and fold 1's test indices."""
+    proto = get_protocol(protocol, 2, enrol_seconds=ENROL_SECONDS)
+    train, test = next(iter(proto.split(recordings)))
+    if protocol == "receivers+enrol":
+        enrol = dict(zip(test, enrolment_masks([recordings[i] for i in test],
+                                               ENROL_SECONDS), strict=True))
+    else:  # calibration recordings: the test receivers on training stimuli
+        cal = proto.calibration_indices(recordings, train, test)
+        enrol = dict(zip(cal, enrolment_masks([recordings[i] for i in cal],
+                                              ENROL_SECONDS), strict=True))
+    tested = {recordings[i].receiver for i in test}
+    poisoned, shifted = [], []
+    for i, (rec, t) in enumerate(zip(recordings, targets, strict=True)):
+        keep = enrol.get(i, np.zeros(len(t), dtype=bool))
+        mine = rec.receiver in tested
+        poisoned.append(np.where(keep[:, None], t, 1e6) if mine else t)
+        shifted.append(np.where(keep[:, None], t + 1.0, 1e6) if mine else t)
+    assert not any(np.any(poisoned[i] != targets[i]) for i in train)
+    return poisoned, shifted, test
+
+
+ENROLMENT_STATE = ("listener_ids_", "listener_gain_", "listener_offset_",
+                   "listener_delay_", "listener_stimulus_", "listener_trace_gain_",
+                   "listener_trace_offset_", "normalization_receivers_",
+                   "normalization_means_", "normalization_scales_")
+
+
+@pytest.mark.parametrize("kind", ["network", "stimulus_mean"])
+@pytest.mark.parametrize("protocol", ["receivers+enrol", "receivers+stimuli+enrol"])
+def test_enrolment_protocols_never_read_post_enrolment_labels(sessions, protocol,
+                                                              kind):
+    """Only the test receivers' labels after (or besides) their enrolment
+    seconds are poisoned: that fold's predictions and everything fitted at
+    enrolment are bit-identical to the clean run's; only its scores move."""
+    recordings, targets = sessions
+    poisoned, shifted, test = _post_enrolment_poisoned(recordings, targets, protocol)
+    with warnings.catch_warnings():  # the stimulus mean on unseen stimuli
+        warnings.filterwarnings("ignore", "StimulusMeanBaseline has no training")
+        clean, dirty, moved = (
+            evaluate_protocol(_real_pipeline(kind), recordings, t, protocol,
+                              n_splits=2, enrol_seconds=ENROL_SECONDS,
+                              return_estimators=True)
+            for t in (targets, poisoned, shifted))
+    for i in test:
+        np.testing.assert_array_equal(dirty.predictions[i], clean.predictions[i])
+        assert (clean.frame_indices[i] is None) == (dirty.frame_indices[i] is None)
+    a, b = clean.estimators[0][-1], dirty.estimators[0][-1]
+    if kind == "network":
+        assert a.listener_ids_ == sorted({recordings[i].receiver for i in test})
+        for name in ENROLMENT_STATE:
+            np.testing.assert_array_equal(getattr(b, name), getattr(a, name), name)
+    else:
+        np.testing.assert_array_equal(b.constant_, a.constant_)
+        assert b.traces_.keys() == a.traces_.keys()
+    assert clean.fold_ccc[0] != dirty.fold_ccc[0]  # the poison reached the scores
+    # not vacuous: the enrolment frames' labels do move the predictions
+    for i in test:
+        assert not np.allclose(moved.predictions[i], clean.predictions[i])
 
 
 def test_module_listener_vectors_enter_after_the_receiver_lstm():
