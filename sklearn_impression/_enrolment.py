@@ -69,7 +69,7 @@ def listener_rows(model, receivers, lengths=None, *, warn):
     Receivers not in ``model.listener_ids_`` get row 0; with ``warn`` one
     :class:`UnknownReceiverWarning` lists them.
     """
-    ids = list(getattr(model, "listener_ids_", []))
+    ids = list(model.listener_ids_)
     if not (model.listener_adaptation or ids) or receivers is None:
         return None
     table = {r: k + 1 for k, r in enumerate(ids)}
@@ -109,30 +109,13 @@ def fit_stimulus_table(model, X, y):
     model.stimulus_traces_ = list(traces.values())
 
 
-def _listener_stimulus(model):
-    """Stimulus weights per listener-table row (none before they existed)."""
-    weights = getattr(model, "listener_stimulus_", None)
-    if weights is None:
-        return np.zeros_like(model.listener_gain_)
-    return weights
-
-
-def trace_calibration(model):
-    """Gain and offset per listener-table row used with the stimulus term (a
-    model saved before they existed used the one calibration for both)."""
-    gain = getattr(model, "listener_trace_gain_", None)
-    if gain is None:
-        return model.listener_gain_.copy(), model.listener_offset_.copy()
-    return gain, model.listener_trace_offset_
-
-
 def traced_recordings(model, X, recording_rows):
     """Per recording of ``X``: does its receiver's stimulus term apply (a
     weight fitted at enrolment and a stimulus with a trace from ``fit``)?"""
     if recording_rows is None:
         return None
-    weights = _listener_stimulus(model)[recording_rows]
-    known = set(getattr(model, "stimulus_ids_", ()))
+    weights = model.listener_stimulus_[recording_rows]
+    known = set(model.stimulus_ids_)
     return np.array([bool(np.any(w != 0)) and s in known
                      for w, s in zip(weights, X.stimuli, strict=True)], dtype=bool)
 
@@ -144,7 +127,8 @@ def calibrate_outputs(model, y, recording_rows, traced, lengths):
     rows = np.repeat(recording_rows, lengths)
     gain, offset = model.listener_gain_[rows], model.listener_offset_[rows]
     if traced is not None and traced.any():
-        trace_gain, trace_offset = trace_calibration(model)
+        trace_gain, trace_offset = (model.listener_trace_gain_,
+                                    model.listener_trace_offset_)
         frames = np.repeat(traced, lengths)
         gain = np.where(frames[:, None], trace_gain[rows], gain)
         offset = np.where(frames[:, None], trace_offset[rows], offset)
@@ -154,8 +138,7 @@ def calibrate_outputs(model, y, recording_rows, traced, lengths):
 def _stimulus_deviation(model, X, *, warn):
     """Per recording of ``X``: its stimulus trace minus the target mean, in
     target units (0 for a stimulus without a trace)."""
-    traces = dict(zip(getattr(model, "stimulus_ids_", ()),
-                      getattr(model, "stimulus_traces_", ()), strict=True))
+    traces = dict(zip(model.stimulus_ids_, model.stimulus_traces_, strict=True))
     mean = model.scaler_.target_mean
     return [v - mean for v in stimulus_trace_values(
         traces, mean, X, owner="CrossDomainRegressor", warn=warn)]
@@ -166,7 +149,7 @@ def add_stimulus_term(model, X, recording_rows, traced, traces):
     recordings whose stimulus has a trace (``traced``)."""
     if recording_rows is None or traced is None or not traced.any():
         return traces
-    weights = _listener_stimulus(model)[recording_rows]
+    weights = model.listener_stimulus_[recording_rows]
     used = np.flatnonzero(traced)
     deviation = _stimulus_deviation(model, X[used], warn=False)
     traces = list(traces)
@@ -180,19 +163,20 @@ def _grow_table(model, new_ids):
     import torch
 
     module = model.net_.module_
-    stimulus = _listener_stimulus(model)  # before the table grows
     model.listener_ids_ = list(model.listener_ids_) + list(new_ids)
     n_new = len(new_ids)
     k = model.n_outputs_
     model.listener_gain_ = np.vstack([model.listener_gain_, np.ones((n_new, k))])
     model.listener_offset_ = np.vstack([model.listener_offset_,
                                         np.zeros((n_new, k))])
-    model.listener_delay_ = np.concatenate([listener_delays(model),
+    model.listener_delay_ = np.concatenate([model.listener_delay_,
                                             np.zeros(n_new, dtype=np.int64)])
-    model.listener_stimulus_ = np.vstack([stimulus, np.zeros((n_new, k))])
-    trace_gain, trace_offset = trace_calibration(model)
-    model.listener_trace_gain_ = np.vstack([trace_gain, np.ones((n_new, k))])
-    model.listener_trace_offset_ = np.vstack([trace_offset, np.zeros((n_new, k))])
+    model.listener_stimulus_ = np.vstack([model.listener_stimulus_,
+                                          np.zeros((n_new, k))])
+    model.listener_trace_gain_ = np.vstack([model.listener_trace_gain_,
+                                            np.ones((n_new, k))])
+    model.listener_trace_offset_ = np.vstack([model.listener_trace_offset_,
+                                              np.zeros((n_new, k))])
     if module.listener is not None and n_new:
         old = module.listener.weight.detach()
         grown = torch.nn.Embedding(old.shape[0] + n_new, old.shape[1]).to(old.device)
@@ -274,15 +258,6 @@ def _vector_dataset(model, frames, frame_rows, rows):
                         tensor(frames.y), tensor(units, torch.int64),
                         None if mask is None else tensor(mask, torch.bool),
                         tensor(frame_rows, torch.int64))
-
-
-def listener_delays(model):
-    """Extra reaction delay of every listener-table row, in label frames (a model
-    saved before per-receiver delays existed has none)."""
-    delays = getattr(model, "listener_delay_", None)
-    if delays is None:
-        return np.zeros(len(model.listener_gain_), dtype=np.int64)
-    return np.asarray(delays, dtype=np.int64)
 
 
 def _calibrate(p, t, calibration, c=None):
@@ -462,10 +437,9 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     model.listener_gain_[rows] = 1.0
     model.listener_offset_[rows] = 0.0
     model.listener_delay_[rows] = 0
-    model.listener_stimulus_ = _listener_stimulus(model)
     model.listener_stimulus_[rows] = 0.0
-    model.listener_trace_gain_, model.listener_trace_offset_ = (
-        a.copy() for a in trace_calibration(model))
+    model.listener_trace_gain_[rows] = 1.0
+    model.listener_trace_offset_[rows] = 0.0
     trace_rows = listener_rows(model, receivers, warn=False)
     frame_rows = np.repeat(trace_rows, frames.lengths)
     frames = model.scaler_.transform(frames)
@@ -473,7 +447,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     if module.listener is not None and new_rows.size and steps:
         # the vectors learn the targets at t from the features at t - label delay
         delayed = model.scaler_.transform(flatten(
-            delay_targets(X, getattr(model, "label_delay_frames_", 0)), y))
+            delay_targets(X, model.label_delay_frames_), y))
         delayed.listener = frame_rows
         dataset = _vector_dataset(model, delayed, frame_rows, new_rows)
         _fit_vectors(model, dataset, new_rows, steps=int(steps), lr=float(lr),
@@ -484,7 +458,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     stimulus = None
     if calibration in ("auto", "offset+gain+stimulus"):
         scale = model.scaler_.target_scale
-        known = set(getattr(model, "stimulus_ids_", ()))
+        known = set(model.stimulus_ids_)
         deviation = _stimulus_deviation(model, enrolled, warn=False)
         stimulus = [d / scale if s in known else None
                     for d, s in zip(deviation, enrolled.stimuli, strict=True)]

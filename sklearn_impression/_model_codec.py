@@ -262,6 +262,9 @@ class Decoder:
                 raise ValueError(f"model file: {path} has a forbidden attribute name "
                                  f"{name!r}")
             state[name] = self.value(raw, f"{path}.{name}")
+        from ._upgrade import upgrade
+
+        params, state = upgrade(cls, params, state)  # models of older versions
         restore = getattr(cls, "_from_model_state", None)
         if restore is not None:
             return restore(params, state, device=self.device, where=path)

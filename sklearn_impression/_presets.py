@@ -31,4 +31,10 @@ PAPER_PARAMS = {
     "normalize_by": None,
     "label_delay": 0.0,
     "smoothing": 0.0,
+    # later additions, off in the paper: every epoch trained, random recordings
+    # held out, no extra regularisation
+    "early_stopping": None,
+    "validation_groups": "recording",
+    "emitter_dropout": 0.0,
+    "weight_decay": 0.0,
 }

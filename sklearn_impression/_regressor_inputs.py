@@ -35,9 +35,8 @@ class DyadicInputsMixin:
 
     def _receiver_statistics(self):
         """``(ids, means, scales)`` kept per receiver (empty before they existed)."""
-        return (list(getattr(self, "normalization_receivers_", [])),
-                getattr(self, "normalization_means_", None),
-                getattr(self, "normalization_scales_", None))
+        return (list(self.normalization_receivers_), self.normalization_means_,
+                self.normalization_scales_)
 
     def _keep_statistics(self, *datasets, receivers=None, reset):
         """Keep the statistics of ``receivers`` (default: all) pooled over their

@@ -28,6 +28,8 @@ _MODULE_PARAMS = ("hidden_size", "num_layers", "lstm_dropout", "num_heads", "fc_
                   "dropout", "attention_span", "intra", "inter", "shared_attention",
                   "emitter_dropout")
 _LOSS_PARAMS = ("kd_weight", "se_weight", "se_softmax_axis", "task_loss")
+#: Patience of ``early_stopping="auto"`` in epochs.
+AUTO_PATIENCE = 2
 
 
 class NetBuilderMixin:
@@ -68,10 +70,14 @@ class NetBuilderMixin:
             callbacks.append(("valid_ccc", ValidCCC()))
         if self.grad_clip is not None:
             callbacks.append(("grad_clip", GradientNormClipping(self.grad_clip)))
-        if self.early_stopping is not None:
+        patience = self.early_stopping
+        if patience == "auto":
+            patience = (AUTO_PATIENCE if has_validation and self.checkpoint_dir is None
+                        else None)
+        if patience is not None:
             monitor = "valid_loss" if has_validation else "train_loss"
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.early_stopping, load_best=True)))
+                monitor=monitor, patience=patience, load_best=True)))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         if getattr(self, "_checkpoint", None) is not None:
@@ -94,7 +100,7 @@ class NetBuilderMixin:
             module__n_outputs=self.n_outputs_,
             **{f"module__{name}": getattr(self, name) for name in _MODULE_PARAMS},
             **{f"criterion__{name}": getattr(self, name) for name in _LOSS_PARAMS},
-            module__n_listeners=(len(getattr(self, "listener_ids_", []))
+            module__n_listeners=(len(self.listener_ids_)
                                  if self.listener_adaptation else 0),
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=self._callbacks(valid_ds is not None),

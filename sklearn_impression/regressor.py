@@ -124,10 +124,16 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         ``"recording"`` random whole recordings. Where the ids do not allow it
         (one stimulus, missing ids, a 2-D array) the next kind applies, down to
         receivers, then recordings and frames as described above.
-    early_stopping : int or None, default=None
+    early_stopping : int, "auto" or None, default="auto"
         Patience in epochs; stop when the validation loss (the training loss
         without validation) has not improved for that many epochs and restore the
-        best weights (kept in memory, no files).
+        best weights (kept in memory, no files). ``"auto"``: a patience of 2
+        epochs on the validation loss when there is a validation part and no
+        ``checkpoint_dir``, else none. With the default ``validation_groups``
+        the validation part is content unseen in training, so training stops
+        before the network memorises the stimuli it sees annotated (measured
+        under leave-receivers-and-stimuli-out on both synthetic generators;
+        user guide, "New content").
     grad_clip : float or None, default=None
         Clip the gradient norm at this value.
     listener_adaptation : bool, default=False
@@ -152,12 +158,16 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         :class:`~sklearn_impression.DyadicFrames`, which carries its domain split.
     normalize_by : {"receiver", "recording"} or None, default="receiver"
         Z-score each receiver's (or each recording's) receiver features with
-        their own statistics, at fit and again at predict on the new people's
-        own features (never their labels): a
-        :class:`~sklearn_impression.preprocessing.ReceiverNormalizer` inside the
-        model, transductive, so pass all recordings of a person to ``predict``
-        together. Only for :class:`~sklearn_impression.DyadicFrames` (a 2-D
-        array carries no receiver ids; its rows are used as they are).
+        their own statistics (never their labels), inside the model. With
+        ``"receiver"`` a person's statistics are per-person state: those of
+        the training receivers are kept from ``fit``, those of enrolled
+        receivers from :meth:`adapt`, and ``predict`` uses them, so a known
+        person's recordings of new content keep their level and predicting
+        recordings one at a time or together gives the same output. Anyone
+        else is standardised transductively, with the statistics of their
+        recordings passed to ``predict`` together (pass all of a new person's
+        recordings at once). Only for :class:`~sklearn_impression.DyadicFrames`
+        (a 2-D array carries no receiver ids; its rows are used as they are).
     label_delay : float >= 0, default=2.2
         Seconds by which the labels lag the signals (the annotators' reaction
         time): the network learns the targets at ``t`` from the features at
@@ -188,7 +198,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         with an int ``random_state`` the result equals an uninterrupted fit. A
         corrupt checkpoint or one of another fit (other parameters or data) is a
         ``CheckpointError``, a ValueError, before any training; never a silent
-        restart. Cannot be combined with ``early_stopping``.
+        restart. Cannot be combined with an integer ``early_stopping`` (``"auto"``
+        turns it off).
     verbose : int, default=0
         0 silent; 1 skorch's epoch table and progress bar.
 
@@ -223,6 +234,19 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         Extra reaction delay per row in label frames, added to
         ``label_delay_frames_`` for that receiver's predictions; 0 except for
         receivers enrolled with :meth:`adapt` (``lag_range``).
+    listener_trace_gain_, listener_trace_offset_ : ndarray of shape \
+(n_listeners + 1, n_outputs)
+        The calibration used instead of ``listener_gain_`` and
+        ``listener_offset_`` for an enrolled receiver's recordings of a
+        stimulus with a training trace, together with the stimulus term.
+    normalization_receivers_ : list
+        With ``normalize_by="receiver"``: the receivers whose feature
+        statistics are kept (those of ``fit``, then those enrolled with
+        :meth:`adapt`); empty otherwise.
+    normalization_means_, normalization_scales_ : ndarray of shape \
+(n_kept, n_receiver_features_)
+        Their feature means and scales, row ``k`` for
+        ``normalization_receivers_[k]``.
     listener_stimulus_ : ndarray of shape (n_listeners + 1, n_outputs)
         Weight per row of the stimulus trace (below) in the receiver's
         predictions: 0 except for receivers enrolled with
@@ -279,7 +303,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "validation_groups": [StrOptions({"stimulus", "receiver+stimulus",
                                           "receiver", "recording"})],
-        "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": [Interval(Integral, 1, None, closed="left"),
+                           StrOptions({"auto"}), None],
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "listener_adaptation": ["boolean"],
         "standardize": ["boolean"],
@@ -312,7 +337,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                  task_loss="ccc", emitter_dropout=0.0, weight_decay=0.0, lr=1e-3, lr_step=20, lr_gamma=0.5, max_epochs=40,
                  batch_size=512,
                  validation_fraction=0.1, validation_groups="stimulus",
-                 early_stopping=None, grad_clip=None,
+                 early_stopping="auto", grad_clip=None,
                  listener_adaptation=False, standardize=True, emitter_features=None,
                  normalize_by="receiver", label_delay=2.2, smoothing=2.0,
                  device="cpu", amp=False, random_state=None, checkpoint_dir=None,
@@ -404,7 +429,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                 f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but torch finds no CUDA device")
-        if self.checkpoint_dir is not None and self.early_stopping is not None:
+        if self.checkpoint_dir is not None and self.early_stopping not in (None,
+                                                                          "auto"):
             raise ValueError("checkpoint_dir cannot be combined with early_stopping "
                              "(its best weights are kept in memory only)")
 
@@ -523,7 +549,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             traced = _enrolment.traced_recordings(self, X, recording_rows)
             y = _enrolment.calibrate_outputs(self, y, recording_rows, traced,
                                              frames.lengths)
-            extra_delay = _enrolment.listener_delays(self)[recording_rows]
+            extra_delay = self.listener_delay_[recording_rows]
         y = self.scaler_.inverse_targets(y)
         if self.input_kind_ == "frames":
             traces = self._finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
@@ -542,11 +568,13 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         * with ``listener_adaptation=True``, the receiver's listener vector,
           started from the population vector, by ``steps`` full-batch Adam steps
           on the task MSE (receivers seen in ``fit`` keep their trained vector);
+        * with ``normalize_by="receiver"``, the receiver's feature statistics,
+          from ``X`` and ``context``, kept for every later ``predict``;
         * then the receiver's reaction delay (within ``lag_range`` seconds of
-          ``label_delay``) and an output calibration per output
-          (``calibration``: by default an offset, a gain and a weight of the
-          stimulus's training trace), chosen together to fit the model's
-          predictions for the same recordings to their targets.
+          ``label_delay``, chosen on the network's own output) and output
+          calibrations (``calibration``: by default an offset for content
+          unseen in ``fit``, and an offset, a gain and a weight of the
+          stimulus's training trace for content seen in ``fit``).
 
         Afterwards :meth:`predict` uses these parameters for every recording of
         an enrolled receiver; other receivers are unaffected. Enrolling a
@@ -569,42 +597,43 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
             Their targets (finite).
         context : DyadicFrames, default=None
             Unlabelled recordings of the same receivers, only their features
-            read: the recordings you will pass to :meth:`predict`, or the whole
-            sessions the labelled segments were cut from. With
-            ``normalize_by="receiver"`` each receiver's features in ``X`` are
-            standardised with the statistics of their recordings in
-            ``context``, as :meth:`predict` will standardise them, so the
-            calibration fits the outputs :meth:`predict` gives for the same
-            frames. ``None`` uses the statistics of ``X`` itself: a minute's
-            statistics differ from a session's, and the calibration then
-            carries that difference (60 s enrolments on five seeds of both
-            synthetic generators scored 0.057 mean CCC lower on average
-            without ``context``, from 0.006 higher to 0.158 lower;
-            ``benchmarks/bench_enrolment.py``). Every receiver of
-            ``X`` needs recordings here; receivers only in ``context`` are
-            ignored. No effect with ``normalize_by=None`` or ``"recording"``
-            (each recording is standardised by itself).
+            read: the whole sessions the labelled segments were cut from, or
+            other recordings of them. With ``normalize_by="receiver"`` each
+            enrolled receiver's normalisation statistics are fitted here, from
+            their recordings in ``X`` and in ``context`` together, and kept:
+            the calibration is fitted in the same statistics space as every
+            later :meth:`predict` of that receiver, whatever recordings reach
+            it (``normalization_receivers_``). Receivers only in ``context``
+            are ignored. No effect with ``normalize_by=None`` or
+            ``"recording"`` (each recording is standardised by itself).
         calibration : {"auto", "offset+gain+stimulus", "offset", "offset+gain", \
 "none"}, default="auto"
-            ``"offset"`` adds the mean residual per output; ``"offset+gain"``
-            first rescales by the least-squares slope of the targets on the
-            predictions (clipped to [0.1, 10]). ``"offset+gain+stimulus"`` fits
-            ``gain * prediction + weight * stimulus trace + offset`` by least
-            squares (gain in [0.1, 10], weight in [0, 10]), where the stimulus
-            trace (:attr:`stimulus_traces_`) is what the training receivers
-            annotated for the same stimulus at the same moment: a receiver who
-            follows the crowd more than the network reads from their signals
-            gets a larger weight. Recordings of a stimulus without a trace
-            (unseen in ``fit``, or without a stimulus id) get the training mean
-            there, with one warning naming them. ``"auto"`` is
-            ``"offset+gain+stimulus"`` for a model fitted on
-            :class:`DyadicFrames` with stimulus ids, else ``"offset"``. Over
-            five seeds of both synthetic generators with 60 s of enrolment
-            (``benchmarks/bench_enrolment.py``) the stimulus term scored
-            0.005-0.039 mean CCC above the offset on ``make_impression`` and
-            0.048-0.108 on ``make_dyadic_drift``; the gain alone cost 0.107
-            on one seed of the latter, whose sliders saturate (a slope from one
-            minute near saturation does not carry over to other stimuli).
+            Two calibrations are fitted per receiver and output, both after
+            the reaction delay (``lag_range``), which is chosen on the
+            network's own output:
+
+            * for recordings whose stimulus has no training trace (unseen
+              in ``fit``: new content): ``"offset"`` adds the mean residual;
+              ``"offset+gain"`` first rescales by the least-squares slope of
+              the targets on the predictions (clipped to [0.1, 10]);
+              ``"none"`` leaves the outputs as they are;
+            * for recordings of a stimulus seen in ``fit``, with
+              ``"offset+gain+stimulus"`` (and ``"auto"``):
+              ``gain * prediction + weight * stimulus trace + offset`` by least
+              squares (gain in [0.1, 10], weight in [0, 10]) on the enrolment
+              recordings that have a trace, where the stimulus trace
+              (:attr:`stimulus_traces_`) is what the training receivers
+              annotated for the same stimulus at the same moment: a receiver
+              who follows the crowd more than the network reads from their
+              signals gets a larger weight. Otherwise the first calibration
+              serves these recordings too.
+
+            ``"auto"`` is ``"offset"`` for new content and
+            ``"offset+gain+stimulus"`` where a trace exists;
+            ``"offset+gain+stimulus"`` uses ``"offset+gain"`` for new content.
+            A gain fitted on one minute near a saturating slider does not
+            carry over to other content (``benchmarks/bench_new_content.py``,
+            see the user guide's "New content" page).
         lag_range : float, default=2.0
             Seconds: each receiver's predictions are shifted by the extra delay
             in ``[-lag_range, lag_range]`` (whole label frames) that, after the
@@ -643,8 +672,6 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         True
         """
         check_is_fitted(self, "net_")
-        if not hasattr(self, "listener_ids_"):  # a model from before enrolment
-            _enrolment.init_table(self, None)
         return _enrolment.adapt(self, X, y, context=context,
                                 calibration=calibration, lag_range=lag_range,
                                 steps=steps, lr=lr, l2=l2)
@@ -663,6 +690,11 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         from ._network_state import restore_regressor
 
         return restore_regressor(cls, params, state, device=device, where=where)
+
+    def __setstate__(self, state):
+        from ._upgrade import upgrade_pickled
+
+        super().__setstate__(upgrade_pickled(self, state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -24,6 +25,7 @@ from sklearn_impression import (  # noqa: E402
     DyadicFrames,
     ModalityConcatenator,
     Resampler,
+    UnknownReceiverWarning,
     make_impression,
 )
 from sklearn_impression._persistence import (  # noqa: E402
@@ -37,6 +39,7 @@ from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 from _builders import dyadic_frames, tiny_net  # noqa: E402
 
 TINY = tiny_net(max_epochs=2)
+DATA = Path(__file__).parent / "data"
 
 
 def tiny_frames(seed=0):
@@ -404,3 +407,23 @@ def test_save_refuses_what_it_cannot_store(tmp_path, pipeline):
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
     with pytest.raises(TypeError, match="needs an estimator"):
         save_model({"a": 1}, tmp_path / "d.safetensors")
+
+
+@pytest.mark.parametrize("name", ["model_v0_1_0.safetensors", "model_v0_1_0.joblib"])
+def test_a_model_file_of_release_0_1_0_loads_and_predicts_as_it_did(name):
+    """Files written by the release before per-person state was kept (made by
+    ``tests/data/make_model_v0_1_0.py`` with that release): loading fills what
+    later versions added, so they predict exactly as they did then."""
+    path = DATA / name
+    model = load_model(path) if path.suffix == ".safetensors" else joblib.load(path)
+    params = model[-1].get_params()
+    assert params["early_stopping"] is None
+    assert params["validation_groups"] == "recording"
+    assert model[-1].listener_ids_ == [2]
+    assert model[-1].normalization_receivers_ == []
+    data = make_impression(3, 2, 4, random_state=1)
+    saved = np.load(DATA / "model_v0_1_0_predictions.npz")
+    with pytest.warns(UnknownReceiverWarning):
+        predicted = model.predict(data.recordings)
+    for i, p in enumerate(predicted):
+        np.testing.assert_allclose(p, saved[f"arr_{i}"], rtol=1e-5, atol=1e-6)

@@ -232,9 +232,13 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
                 f"X has {X.n_receiver_features} receiver features, but "
                 f"ReceiverNormalizer was fitted with {self.n_receiver_features_}"
             )
-        known = (getattr(self, "receivers_", []), getattr(self, "means_", None),
-                 getattr(self, "scales_", None))
+        known = (self.receivers_, self.means_, self.scales_)
         return normalize_receivers(X, self.by, known if known[0] else None)
+
+    def __setstate__(self, state):
+        from .._upgrade import upgrade_pickled
+
+        super().__setstate__(upgrade_pickled(self, state))
 
     def get_feature_names_out(self, input_features=None):
         """Feature names, unchanged (emitter then receiver for DyadicFrames)."""

@@ -1,0 +1,107 @@
+"""Models saved by earlier versions, brought up to date in one place.
+
+Every parameter or fitted attribute added after a release gets an entry here,
+with the value that makes an older model behave as it did when it was saved.
+:func:`~sklearn_impression.load_model` (through the model codec) and unpickling
+(``__setstate__`` of the estimators below) call :func:`upgrade`; the rest of the
+package can then rely on every attribute being there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["upgrade"]
+
+_REGRESSOR = "CrossDomainRegressor"
+_NORMALIZER = "ReceiverNormalizer"
+
+#: Parameters added after 0.1.0 and the values older models were trained with.
+LEGACY_PARAMS = {
+    _REGRESSOR: {"emitter_dropout": 0.0, "weight_decay": 0.0,
+                 "validation_groups": "recording", "early_stopping": None},
+    _NORMALIZER: {},
+}
+
+
+def _regressor_state(state):
+    """Fill the fitted attributes a regressor saved by an older version lacks."""
+    if "scaler_" not in state:  # not fitted: nothing to fill
+        return
+    n_outputs = int(state.get("n_outputs_", 2))
+    state.setdefault("label_delay_frames_", 0)
+    state.setdefault("smoothing_frames_", 0)
+    state.setdefault("listener_ids_", [])
+    state.setdefault("n_fitted_listeners_", 0)
+    state.setdefault("listener_gain_", np.ones((len(state["listener_ids_"]) + 1,
+                                               n_outputs)))
+    gain = state["listener_gain_"]
+    state.setdefault("listener_offset_", np.zeros_like(gain))
+    state.setdefault("listener_delay_", np.zeros(len(gain), dtype=np.int64))
+    state.setdefault("listener_stimulus_", np.zeros_like(gain))
+    # one calibration served every recording before the no-trace one existed
+    state.setdefault("listener_trace_gain_", np.array(gain, dtype=np.float64))
+    state.setdefault("listener_trace_offset_",
+                     np.array(state["listener_offset_"], dtype=np.float64))
+    state.setdefault("stimulus_ids_", [])
+    state.setdefault("stimulus_traces_", [])
+    # statistics were recomputed from the recordings given (transductive)
+    width = int(state.get("n_receiver_features_", 0))
+    state.setdefault("normalization_receivers_", [])
+    state.setdefault("normalization_means_", np.zeros((0, width)))
+    state.setdefault("normalization_scales_", np.zeros((0, width)))
+
+
+def _normalizer_state(state):
+    """Fill what a ReceiverNormalizer saved before it kept statistics lacks."""
+    if "n_receiver_features_" not in state:
+        return
+    width = int(state["n_receiver_features_"])
+    state.setdefault("receivers_", [])
+    state.setdefault("means_", np.zeros((0, width)))
+    state.setdefault("scales_", np.zeros((0, width)))
+
+
+_FILL = {_REGRESSOR: _regressor_state, _NORMALIZER: _normalizer_state}
+
+
+def upgrade(cls, params, state):
+    """``(params, state)`` of an estimator of class ``cls`` with what later
+    versions added filled in (both dicts are copied, not changed).
+
+    Parameters
+    ----------
+    cls : type
+    params : dict
+        Its constructor parameters as saved.
+    state : dict
+        Its fitted attributes as saved.
+
+    Returns
+    -------
+    params, state : dict
+
+    Examples
+    --------
+    >>> from sklearn_impression import ReceiverNormalizer
+    >>> params, state = upgrade(ReceiverNormalizer, {"by": "receiver"},
+    ...                         {"n_receiver_features_": 3})
+    >>> state["receivers_"], state["means_"].shape
+    ([], (0, 3))
+    """
+    name = cls.__name__
+    params = {**LEGACY_PARAMS.get(name, {}), **params}
+    state = dict(state)
+    if name in _FILL:
+        _FILL[name](state)
+    return params, state
+
+
+def upgrade_pickled(estimator, state):
+    """``__setstate__``'s state with :func:`upgrade` applied (parameters and
+    fitted attributes share one dict in a pickle)."""
+    names = set(type(estimator)._get_param_names())
+    params = {k: v for k, v in state.items() if k in names}
+    rest = {k: v for k, v in state.items() if k not in names}
+    params, rest = upgrade(type(estimator), params, rest)
+    return {**rest, **params}
