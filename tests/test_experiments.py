@@ -1,6 +1,7 @@
 """Ablation table, baselines, reports and plots."""
 
 import json
+import warnings
 
 import joblib
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn_impression import (
     Resampler,
     make_impression,
 )
+from sklearn_impression._stimulus_traces import fit_stimulus_traces
 from sklearn_impression.experiments import (
     ABLATION_ROWS,
     ConstantPredictor,
@@ -140,6 +142,68 @@ def test_stimulus_mean_warns_for_stimuli_without_a_trace():
     # a plain array is frames without stimuli: the training mean, no warning
     flat = StimulusMeanBaseline().fit(np.zeros((5, 2)), np.arange(5.0))
     np.testing.assert_allclose(flat.predict(np.ones((3, 2))), [2.0, 2.0, 2.0])
+
+
+def test_stimulus_mean_warns_once_naming_the_missing_stimuli_at_the_callers_line():
+    X, y = _two_stimuli()
+    model = StimulusMeanBaseline().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(X)  # every stimulus has a trace: no warning
+    new, _ = _two_stimuli(stimuli=("u", "s", "v", "u"))
+    with pytest.warns(UserWarning, match=r"^StimulusMeanBaseline has no training "
+                                         r"trace for stimulus 'u', 'v' \(3 "
+                                         r"recording\(s\)\); they get the training "
+                                         r"mean$") as record:
+        model.predict(new)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # points at the caller of predict
+
+
+def test_fit_stimulus_traces_centres_receivers_by_default():
+    """By hand: each receiver's mean level removed, the mean of the levels
+    added back (receiver a watched both stimuli, b and c only s)."""
+    X, y = _two_stimuli()
+    constant, traces = fit_stimulus_traces(X, y)
+    a = np.concatenate([y[0], y[3]]).mean(axis=0)
+    levels = np.array([a, [10.0, 10.0], [-1.0, -1.0]])
+    np.testing.assert_allclose(constant, levels.mean(axis=0))
+    centred = (y[0] - a + y[1] - levels[1] + y[2] - levels[2]) / 3
+    np.testing.assert_allclose(traces["s"], centred + constant)
+    np.testing.assert_allclose(traces["t"], y[3] - a + constant)
+
+
+def test_fit_stimulus_traces_computes_in_float64():
+    X, y = _two_stimuli()
+    y32 = [(t / 3).astype(np.float32) for t in y]
+    for centre in (True, False):
+        constant, traces = fit_stimulus_traces(X, y32, centre)
+        exact, exact_traces = fit_stimulus_traces(
+            X, [t.astype(np.float64) for t in y32], centre)
+        assert constant.dtype == np.float64
+        np.testing.assert_array_equal(constant, exact)
+        for s in ("s", "t"):
+            np.testing.assert_array_equal(traces[s], exact_traces[s])
+
+
+def test_fit_stimulus_traces_keeps_receiver_ids_of_any_type_apart():
+    X = DyadicFrames([np.zeros((4, 1))], [np.zeros((4, 1))] * 2, [0, 0], ["e"],
+                     ["r"], receivers=[1, "1"], stimuli=["s", "s"])
+    y = [np.c_[np.arange(4.0)] + 2.0, np.c_[np.arange(4.0)] + 6.0]
+    constant, traces = fit_stimulus_traces(X, y)
+    np.testing.assert_allclose(constant, [5.5])  # levels 3.5 and 7.5
+    np.testing.assert_allclose(traces["s"][:, 0], [4.0, 5.0, 6.0, 7.0])
+
+
+def test_fit_stimulus_traces_span_the_longest_recording_of_a_stimulus():
+    X, y = _two_stimuli()
+    full, head = np.ones(4, bool), np.array([1, 1, 0, 0], bool)
+    cut = X.select_frames([full, full, head, np.ones(3, bool)])  # the last of s cut
+    y_cut = [y[0], y[1], y[2][:2], y[3]]
+    _, traces = fit_stimulus_traces(cut, y_cut, center_receivers=False)
+    assert traces["s"].shape == (4, 2)
+    np.testing.assert_allclose(traces["s"][:2], (y[0] + y[1] + y[2])[:2] / 3)
+    np.testing.assert_allclose(traces["s"][2:], (y[0] + y[1])[2:] / 2)
 
 
 def test_stimulus_mean_under_leave_receivers_out():

@@ -239,6 +239,67 @@ def test_ccc_score_rejects_bad_shapes_and_types():
         ccc_score(["a", "b"], [1.0, 2.0])
 
 
+def test_ccc_score_object_arrays_of_numbers_are_one_array():
+    """An object array of plain numbers is the same numbers as floats: one
+    trace (1-D) or one 2-D array, not a set of recordings."""
+    y_true = np.array([0.0, 1.0, 3.0, 2.0, 5.0])
+    y_pred = np.array([0.5, 1.0, 2.0, 2.5, 4.0])
+    expected = ccc_score(y_true, y_pred)
+    assert ccc_score(y_true.astype(object), y_pred.astype(object)) == expected
+    two_true, two_pred = np.c_[y_true, -y_true], np.c_[y_pred, y_pred]
+    np.testing.assert_array_equal(
+        ccc_score(two_true.astype(object), two_pred, multioutput="raw_values"),
+        ccc_score(two_true, two_pred, multioutput="raw_values"))
+
+
+def test_ccc_score_object_arrays_of_recordings_one_or_lists():
+    """An object array holding one recording, or lists, is a set of recordings."""
+    y_true = np.array([0.0, 1.0, 3.0, 2.0, 5.0])
+    y_pred = np.array([0.5, 1.0, 2.0, 2.5, 4.0])
+    expected = ccc_score(y_true, y_pred)
+    one = np.empty(1, dtype=object)
+    one[0] = y_true
+    assert ccc_score(one, [y_pred]) == expected
+    lists = np.empty(2, dtype=object)
+    lists[0], lists[1] = [0.0, 1.0, 3.0], [2.0, 5.0]
+    assert ccc_score(lists, [y_pred[:3], y_pred[3:]]) == expected
+
+
+@pytest.mark.parametrize("empty", [[], (), np.array([], dtype=object)])
+def test_ccc_score_empty_input_has_no_frames(empty):
+    with pytest.raises(ValueError, match="got 0 frame.*at least 2 frames"):
+        ccc_score(empty, empty)
+
+
+def test_ccc_score_rejects_complex_values():
+    message = (r"is complex; the CCC needs real values \(casting would drop the "
+               r"imaginary part\)$")
+    with pytest.raises(ValueError, match="^y_pred " + message):
+        ccc_score([1.0, 2.0, 3.0], np.arange(3) + 1j)
+    with pytest.raises(ValueError, match=r"^y_true\[1\] \(recording 1\) " + message):
+        ccc_score([np.arange(3.0), np.arange(3.0) * 1j], [np.arange(3.0)] * 2)
+
+
+def test_ccc_score_non_finite_message_says_what_to_do():
+    with pytest.raises(ValueError, match=r"^y_true contains NaN or infinity \(first at "
+                                         r"frame 1\); the CCC of a trace with "
+                                         r"missing values is undefined: drop or "
+                                         r"impute them first$"):
+        ccc_score([0.0, np.nan, 1.0], [0.0, 1.0, 2.0])
+
+
+def test_ccc_score_names_each_side_when_an_array_faces_recordings():
+    """A plain array cut at the recordings' boundaries keeps its side: errors
+    name y_true and y_pred as given, and the recording."""
+    recordings = [np.zeros((4, 2)), np.zeros((3, 2))]
+    with pytest.raises(ValueError, match=r"column count mismatch in recording 0: "
+                                         r"y_true has 2 output columns, y_pred has 1"):
+        ccc_score(recordings, np.zeros(7))
+    with pytest.raises(ValueError, match=r"column count mismatch in recording 0: "
+                                         r"y_true has 1 output columns, y_pred has 2"):
+        ccc_score(np.zeros(7), recordings)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
