@@ -202,7 +202,8 @@ def split_validation(frames, fraction, window, rng, groups="recording"):
     not the other are used for neither). ``"receiver"`` holds out receivers.
     Where the ids do not allow it (a missing id, or too few stimuli or
     receivers for one to be ``fraction`` of them), the next kind applies:
-    stimuli, then receivers, then: with ``r`` recordings, ``round(fraction * r)`` whole recordings (at least one,
+    stimuli, then receivers, then: with ``r`` recordings,
+    ``round(fraction * r)`` whole recordings (at least one,
     leaving at least one for training) go to validation when that count is >= 1.
     Otherwise ``round(fraction * n_frames)`` frames do: random frames with
     ``window == 1``, the last frames of each recording with ``window > 1`` (so

@@ -45,11 +45,6 @@ __all__ = ["main"]
 
 PROG = "sklearn-impression"
 
-#: The demo's measured run time, stated in ``demo --help`` and the README.
-DEMO_TIME = ("44-63 s wall on an idle 2-core AMD EPYC, 51-60 s with oneDNN and ATen "
-             "capped at AVX2")
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one line (no usage block) and exit status 2."""
 
@@ -160,7 +155,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train and score on synthetic data, write a "
-                          "report (" + DEMO_TIME + ")")
+                          "report (about a minute on 2 cores; the README has the "
+                          "measured time)")
     demo.add_argument("--out", default="results", help="output folder")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--epochs", type=_positive_int, default=8)

@@ -109,15 +109,17 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         holds ``batch_size * window`` frames: lower it with long windows, e.g. 8
         windows of 250 frames).
     validation_fraction : float in [0, 1) or None, default=0.1
-        Held-out part for the ``valid_*`` history entries: whole recordings when
+        Held-out part for the ``valid_*`` history entries and early stopping:
+        whole stimuli (see ``validation_groups``), else whole recordings when
         ``round(fraction * n_recordings) >= 1``, otherwise frames (random frames,
         or the end of each recording when ``window > 1``). 0 or None: no validation.
     validation_groups : {"stimulus", "receiver+stimulus", "receiver", \
 "recording"}, default="stimulus"
         How :class:`~sklearn_impression.DyadicFrames` are held out:
         ``round(validation_fraction * n_stimuli)`` whole stimuli by default
-        (when that is at least one), so the ``valid_*`` history and ``early_stopping`` score
-        content the network never saw and cannot reward memorising it;
+        (when that is at least one), so the ``valid_*`` history and
+        ``early_stopping`` score content the network never saw and cannot
+        reward memorising it;
         ``"receiver+stimulus"`` holds out receivers and stimuli at once
         (validation: those receivers on those stimuli; recordings of one but not
         the other are used for neither); ``"receiver"`` whole receivers;
@@ -334,7 +336,8 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                  num_heads=16, fc_size=16, dropout=0.5, window=1, hop=None,
                  attention_span=None, intra=True, inter=True, shared_attention=True,
                  kd_weight=1.0, se_weight=1.0, se_softmax_axis="feature",
-                 task_loss="ccc", emitter_dropout=0.0, weight_decay=0.0, lr=1e-3, lr_step=20, lr_gamma=0.5, max_epochs=40,
+                 task_loss="ccc", emitter_dropout=0.0, weight_decay=0.0, lr=1e-3,
+                 lr_step=20, lr_gamma=0.5, max_epochs=40,
                  batch_size=512,
                  validation_fraction=0.1, validation_groups="stimulus",
                  early_stopping="auto", grad_clip=None,

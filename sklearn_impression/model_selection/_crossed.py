@@ -13,13 +13,11 @@ scored. Torch-free.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, GroupKFold
 
 from ._enrolment import _check_seconds
-from ._protocols import group_ids
+from ._protocols import check_n_splits, group_ids
 
 __all__ = ["CrossedEnrolmentSplit", "CrossedGroupKFold"]
 
@@ -91,13 +89,7 @@ class CrossedGroupKFold(BaseCrossValidator):
         return self.n_splits
 
     def _check(self):
-        if (isinstance(self.n_splits, bool)
-                or not isinstance(self.n_splits, numbers.Integral)
-                or self.n_splits < 2):
-            raise ValueError(
-                f"protocol {self.name!r}: n_splits must be an integer >= 2, got "
-                f"{self.n_splits!r}"
-            )
+        check_n_splits(self.name, self.n_splits)
 
     def _ids(self, X, groups):
         if groups is None:

@@ -101,6 +101,14 @@ def group_ids(X, by):
     return ids
 
 
+def check_n_splits(name, n_splits):
+    """A ValueError naming protocol ``name`` unless ``n_splits`` is an int >= 2."""
+    if (isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral)
+            or n_splits < 2):
+        raise ValueError(f"protocol {name!r}: n_splits must be an integer >= 2, got "
+                         f"{n_splits!r}")
+
+
 class RecordingGroupKFold(GroupKFold):
     """:class:`~sklearn.model_selection.GroupKFold` over recordings, grouped by id.
 
@@ -147,13 +155,7 @@ class RecordingGroupKFold(GroupKFold):
     def _check(self):
         if self.by not in ("receiver", "stimulus"):
             raise ValueError(f"by must be 'receiver' or 'stimulus', got {self.by!r}")
-        if (isinstance(self.n_splits, bool)
-                or not isinstance(self.n_splits, numbers.Integral)
-                or self.n_splits < 2):
-            raise ValueError(
-                f"protocol {self.name!r}: n_splits must be an integer >= 2, got "
-                f"{self.n_splits!r}"
-            )
+        check_n_splits(self.name, self.n_splits)
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` recording indices, one pair per fold.

@@ -139,7 +139,8 @@ class CrossDomainModule(nn.Module):
             })
         self.listener_dropout = float(listener_dropout)
         if not 0 <= emitter_dropout < 1:
-            raise ValueError(f"emitter_dropout must be in [0, 1), got {emitter_dropout}")
+            raise ValueError(
+                f"emitter_dropout must be in [0, 1), got {emitter_dropout}")
         self.emitter_dropout = float(emitter_dropout)
         self.listener = None
         if n_listeners:

@@ -1,8 +1,16 @@
-import numpy as np, joblib
+import joblib
+import numpy as np
 from sklearn.pipeline import Pipeline
-from sklearn_impression import (CrossDomainRegressor, ModalityConcatenator, Resampler,
-                                save_model, make_impression)
+
+from sklearn_impression import (
+                                CrossDomainRegressor,
+                                ModalityConcatenator,
+                                Resampler,
+                                make_impression,
+                                save_model,
+)
 from sklearn_impression.model_selection import adapt_pipeline, head_seconds
+
 data = make_impression(3, 2, 4, random_state=0)
 pipe = Pipeline([("resample", Resampler()), ("concat", ModalityConcatenator()),
                  ("model", CrossDomainRegressor(hidden_size=4, num_heads=2, fc_size=4,
