@@ -607,7 +607,7 @@ def test_auto_calibration_uses_the_stimulus_term_when_fit_had_stimuli(crowd):
 def test_models_from_before_the_stimulus_term_still_predict(crowd):
     """Unpickling fills what later versions added (one upgrade step)."""
     X, y, fitted = crowd
-    state = fitted.__getstate__()
+    state = dict(fitted.__getstate__())  # a copy: it can be the live __dict__
     for name in ("listener_stimulus_", "stimulus_ids_", "stimulus_traces_",
                  "listener_trace_gain_", "listener_trace_offset_",
                  "normalization_receivers_", "normalization_means_",
