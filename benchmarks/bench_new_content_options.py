@@ -1,8 +1,9 @@
 """Which network option reads the signals rather than the stimuli? (issue 21)
 
-New people on new content only (:class:`CrossedGroupKFold`, ``--folds`` folds:
-train on the other receivers watching the other stimuli, score the fold's
-receivers on the fold's stimuli), for several network configurations against
+New people on new content only (``--folds`` folds, receivers and stimuli held
+out at once as in :class:`CrossedGroupKFold`: train on the other receivers
+watching the other stimuli, score the fold's receivers on the fold's stimuli;
+see :func:`crossed_folds` for how ids are assigned to folds), for several network configurations against
 ridge and ridge with the per-person steps, on both generators and several data
 seeds (``random_state`` of every network = the data seed). One process per
 (protocol, generator, seed, configuration), ``--jobs`` at a time, one torch
@@ -55,11 +56,26 @@ def _data(generator, seed, receivers, stimuli, duration):
     return data, frames
 
 
-def _folds(protocol, frames, n_splits):
-    from sklearn_impression.model_selection import CrossedGroupKFold
+def crossed_folds(receivers, stimuli, n_splits):
+    """Receivers and stimuli held out at once; fold ``k`` holds out the
+    receivers and the stimuli whose position among the sorted ids is ``k``
+    modulo ``n_splits`` (CrossedGroupKFold assigns them as GroupKFold does:
+    other groups, the same design)."""
+    fold_r = {r: i % n_splits for i, r in enumerate(sorted(set(receivers)))}
+    fold_s = {s: i % n_splits for i, s in enumerate(sorted(set(stimuli)))}
+    folds = []
+    for k in range(n_splits):
+        pairs = list(zip(receivers, stimuli, strict=True))
+        folds.append(([i for i, (r, s) in enumerate(pairs)
+                       if fold_r[r] != k and fold_s[s] != k],
+                      [i for i, (r, s) in enumerate(pairs)
+                       if fold_r[r] == k and fold_s[s] == k]))
+    return folds
 
+
+def _folds(protocol, frames, n_splits):
     if protocol == "crossed":
-        return list(CrossedGroupKFold(n_splits).split(frames))
+        return crossed_folds(list(frames.receivers), list(frames.stimuli), n_splits)
     groups = frames.receivers if protocol == "receivers" else frames.stimuli
     return list(GroupKFold(n_splits).split(np.zeros(len(groups)), groups=groups))
 
