@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import re
 import warnings
 
 import joblib
@@ -215,6 +216,12 @@ def test_adapt_fits_the_vector_of_a_new_receiver_only(data):
     assert torch.equal(table[:3], table_before)
     assert not torch.equal(table[3], table_before[0])  # moved from the population
     np.testing.assert_array_equal(model.listener_offset_, 0.0)
+    # the offset is fitted on the outputs of the new vector: no bias left
+    X, y = _split(data, ("p3",))
+    model.adapt(X, y, calibration="offset", lag_range=0)
+    bias = np.concatenate(y).mean(axis=0) - np.concatenate(model.predict(X)).mean(
+        axis=0)
+    np.testing.assert_allclose(bias, 0, atol=1e-5)
     # steps=0 keeps the population vector; "offset" then only shifts outputs.
     model.adapt(*_split(data, ("p3",)), steps=0, lag_range=0)
     assert torch.equal(model.net_.module_.listener.weight[3], table_before[0])
@@ -301,6 +308,117 @@ def test_adapt_bad_input(data, rng):
     with pytest.raises(ValueError, match="fitted on a 2-D array"):
         array_model.adapt(X, y)
     assert model.listener_ids_ == []  # nothing half-enrolled
+
+
+def test_adapt_validates_every_number_by_name(data):
+    model = _fit(data)
+    X, y = _split(data, ("p3",))
+    for name, value in (("steps", -1), ("lr", -0.1), ("l2", True),
+                        ("lag_range", [1.0])):
+        with pytest.raises(ValueError, match=rf"^{name} must be a number >= 0, got "
+                                             rf"{re.escape(repr(value))}$"):
+            model.adapt(X, y, **{name: value})
+    with pytest.raises(ValueError, match=r"^adapt needs the enrolment targets y$"):
+        model.adapt(X, None)
+    with pytest.raises(ValueError, match=r"^adapt needs receiver ids, and a ndarray "
+                                         r"has none: pass the DyadicFrames of a "
+                                         r"ModalityConcatenator \(built from "
+                                         r"Recordings with a receiver id\) instead "
+                                         r"of a 2-D array$"):
+        model.adapt(np.zeros((30, 5)), np.zeros((30, 2)))
+    array_model = CrossDomainRegressor(**TINY).fit(np.zeros((60, 4)),
+                                                   np.arange(120.0).reshape(60, 2))
+    with pytest.raises(ValueError, match=r"^adapt needs a model fitted on "
+                                         r"DyadicFrames \(receiver ids travel with "
+                                         r"them\); this one was fitted on a 2-D "
+                                         r"array$"):
+        array_model.adapt(X, y)
+    # exactly the fewest frames accepted
+    first = X.subset([0]).select_frames([np.arange(40) < 25])
+    model.adapt(first, [y[0][:25]], lag_range=0)
+    assert model.listener_ids_ == ["p3"]
+
+
+def test_calibrate_with_stimulus_is_least_squares_within_its_bounds():
+    """``t ~ gain * p + weight * c + offset`` per output; a gain outside [0.1,
+    10] or a weight outside [0, 10] is clipped and the rest fitted again (by
+    hand: slopes as covariance over variance)."""
+    from sklearn_impression._enrolment import _calibrate_with_stimulus
+
+    phase = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    p = 1 + np.sin(phase) + 0.3 * np.cos(phase)  # correlated with c
+    c = 2 + np.cos(phase)
+
+    def slope(x, r):
+        return np.cov(x, r, bias=True)[0, 1] / x.var()
+
+    def fit(t):
+        gain, offset, weight = _calibrate_with_stimulus(p[:, None], t[:, None],
+                                                        c[:, None])
+        return gain[0], weight[0], offset[0]
+
+    np.testing.assert_allclose(fit(2 * p + 3 * c + 1), (2, 3, 1), atol=1e-9)
+    for gain, clipped in ((20, 10.0), (0.01, 0.1)):  # gain clipped: c refitted
+        t = gain * p + 3 * c + 1
+        w = slope(c, t - clipped * p)
+        np.testing.assert_allclose(fit(t), (clipped, w, np.mean(t - clipped * p
+                                                                 - w * c)),
+                                   rtol=1e-9)
+    for weight, clipped in ((-3, 0.0), (20, 10.0)):  # weight clipped: p refitted
+        t = 2 * p + weight * c + 1
+        g = slope(p, t - clipped * c)
+        np.testing.assert_allclose(fit(t), (g, clipped, np.mean(t - g * p
+                                                                - clipped * c)),
+                                   rtol=1e-9)
+    for gain, clipped in ((20, 10.0), (0.01, 0.1)):  # the gain, the weight, the gain
+        t = gain * p - 5 * c + 1
+        assert slope(c, t - clipped * p) < 0 and not 0.1 <= slope(p, t) <= 10
+        np.testing.assert_allclose(fit(t), (clipped, 0.0, np.mean(t - clipped * p)),
+                                   rtol=1e-9)
+
+
+def test_predict_uses_the_stimulus_term_calibration_by_value(crowd):
+    """For a recording of a stimulus with a trace, an enrolled receiver's
+    prediction is ``(trace_gain * output + trace_offset)`` in target units plus
+    ``weight * (trace - target mean)``."""
+    X, y, fitted = crowd
+    model = pickle.loads(pickle.dumps(fitted))
+    model.adapt(X[[6]], y[6:7], calibration="offset+gain+stimulus", lag_range=0)
+    row = model.listener_ids_.index(X.receivers[7]) + 1
+    assert model.listener_stimulus_[row].any()
+    assert not np.allclose(model.listener_trace_gain_[row], model.listener_gain_[row])
+    bare = pickle.loads(pickle.dumps(model))
+    bare.listener_gain_[row], bare.listener_offset_[row] = 1.0, 0.0
+    bare.listener_stimulus_[row] = 0.0  # no term: the network's outputs alone
+    scale, mean = model.scaler_.target_scale, model.scaler_.target_mean
+    raw = (bare.predict(X[[7]])[0] - mean) / scale
+    trace = model.stimulus_traces_[model.stimulus_ids_.index(X.stimuli[7])]
+    expected = ((model.listener_trace_gain_[row] * raw
+                 + model.listener_trace_offset_[row]) * scale + mean
+                + model.listener_stimulus_[row] * (trace - mean))
+    np.testing.assert_allclose(model.predict(X[[7]])[0], expected, rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_adapt_keeps_only_the_enrolled_receivers_statistics(data):
+    """A context with another receiver's recordings adds no statistics for
+    them, and the training receivers keep theirs."""
+    model = _fit(data, normalize_by="receiver")
+    kept = (list(model.normalization_receivers_),
+            model.normalization_means_.copy())
+    X_head, y_head, X = _head_and_context(data)
+    other, _ = _split(data, ("p2",))
+    both = DyadicFrames(X.emitter_blocks + other.emitter_blocks,
+                        X.receiver_blocks + other.receiver_blocks,
+                        list(X.emitter_index) + [len(X.emitter_blocks) + k for k in
+                                                 other.emitter_index],
+                        X.emitter_feature_names, X.receiver_feature_names,
+                        X.receivers + other.receivers, X.stimuli + other.stimuli,
+                        label_rate=X.label_rate)
+    model.adapt(X_head, y_head, context=both, lag_range=0)
+    assert model.normalization_receivers_ == kept[0] + ["p3"]
+    np.testing.assert_array_equal(model.normalization_means_[:len(kept[0])],
+                                  kept[1])
 
 
 def _small_pipeline(seed, **params):
@@ -399,12 +517,21 @@ def test_adapt_context_has_no_effect_without_receiver_statistics(data, normalize
 def test_adapt_context_bad_input(data, rng):
     model = _fit(data, normalize_by="receiver")
     X_head, y_head, X = _head_and_context(data)
-    with pytest.raises(TypeError, match="context must be DyadicFrames"):
+    with pytest.raises(TypeError, match=r"^adapt's context must be DyadicFrames "
+                                        r"\(the enrolled receivers' recordings as "
+                                        r"predict gets them\), got ndarray$"):
         model.adapt(X_head, y_head, context=rng.normal(size=(50, 8)))
     other, _ = _split(data, ("p2",))
-    with pytest.raises(ValueError, match=r"context has no recordings of receivers "
-                                         r"\['p3'\]"):
+    with pytest.raises(ValueError, match=r"^adapt's context has no recordings of "
+                                         r"receivers \['p3'\]: it must hold every "
+                                         r"enrolled receiver's recordings$"):
         model.adapt(X_head, y_head, context=other)
+    anonymous = DyadicFrames(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                             X.emitter_feature_names, X.receiver_feature_names,
+                             stimuli=X.stimuli, label_rate=X.label_rate)
+    with pytest.raises(ValueError, match=r"^adapt's context needs receiver ids, but "
+                                         r"recording 0 "):
+        model.adapt(X_head, y_head, context=anonymous)
     narrow = _with_receiver_blocks(X, [b[:, :-1] for b in X.receiver_blocks],
                                    X.receiver_feature_names[:-1])
     with pytest.raises(ValueError, match="adapt's context has .* receiver features"):
@@ -643,10 +770,12 @@ def test_adapt_defaults_recover_an_offset_on_new_content(crowd_defaults):
     model = pickle.loads(pickle.dumps(fitted))
     assert (model.label_delay_frames_, model.smoothing_frames_) == (55, 50)
     before = _quiet_predict(model, X[[6, 7]])
-    others = _quiet_predict(model, X[:6])
+    others = [model.predict(X[[i]])[0] for i in range(6)]  # by fit's statistics
     state = _shared_state(model)
     y_new = [p + [4.0, -2.0] for p in before]
-    model.adapt(X[[6, 7]], y_new)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to warn about
+        model.adapt(X[[6, 7]], y_new)
     _assert_same_state(state, _shared_state(model))
     assert model.listener_ids_ == ["n"] and model.listener_delay_.tolist() == [0, 0]
     np.testing.assert_allclose(model.listener_offset_[1] * model.scaler_.target_scale,
@@ -655,8 +784,8 @@ def test_adapt_defaults_recover_an_offset_on_new_content(crowd_defaults):
     assert not model.listener_stimulus_.any()
     for p, t in zip(model.predict(X[[6, 7]]), y_new, strict=True):
         np.testing.assert_allclose(p, t, rtol=1e-6, atol=1e-6)
-    for a, b in zip(_quiet_predict(model, X[:6]), others, strict=True):
-        np.testing.assert_array_equal(a, b)
+    for i, b in enumerate(others):
+        np.testing.assert_array_equal(_quiet_predict(model, X[[i]])[0], b)
 
 
 def test_adapt_defaults_weigh_the_crowd_on_seen_content(crowd_defaults):
