@@ -162,8 +162,8 @@ def build_parser():
     demo.add_argument("--epochs", type=_positive_int, default=8)
     demo.add_argument("--device", default="cpu")
     demo.add_argument("--n-receivers", type=_positive_int, default=8)
-    demo.add_argument("--n-stimuli", type=_positive_int, default=4)
-    demo.add_argument("--duration", type=_positive_float, default=48.0)
+    demo.add_argument("--n-stimuli", type=_positive_int, default=8)
+    demo.add_argument("--duration", type=_positive_float, default=24.0)
     demo.add_argument("--n-splits", type=_positive_int, default=4)
     demo.add_argument("--enrol-seconds", type=_positive_float, default=60.0,
                       help="receivers+enrol: labelled seconds per test receiver "

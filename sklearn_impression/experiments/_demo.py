@@ -208,8 +208,8 @@ def _tagged(key, fn, *args, **kwargs):
     return key, fn(*args, **kwargs)
 
 
-def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
-             duration=48.0, n_splits=4, enrol_seconds=60.0, device="cpu",
+def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=8,
+             duration=24.0, n_splits=4, enrol_seconds=60.0, device="cpu",
              model_params=None, n_jobs=None, torch_threads=1, verbose=1):
     """Train and score under paper, receivers, receivers+enrol, receivers+stimuli.
 
@@ -222,9 +222,10 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=4,
         Seed of the data, the paper split and every model.
     epochs : int, default=8
         ``max_epochs`` of the network.
-    n_receivers, n_stimuli : int, default=8, 4
-        Synthetic data size: every receiver watches every stimulus.
-    duration : float, default=48.0
+    n_receivers, n_stimuli : int, default=8, 8
+        Synthetic data size: every receiver watches every stimulus (8 stimuli,
+        so the new-content column trains on 4 of them).
+    duration : float, default=24.0
         Seconds per stimulus.
     n_splits : int, default=4
         Folds of the leave-receivers-out protocols. The ``receivers+stimuli``
