@@ -29,12 +29,15 @@ SITUATIONS = (
 MODELS = (("network (defaults)", "network"), ("ridge", "ridge"),
           ("ridge, per-person steps", "ridge_per_person"),
           ("stimulus mean", "stimulus_mean"))
+OPTION_FILES = ("new_content_options.json", "new_content_emitter_dropout.json")
 GENERATORS = {"impression": "``make_impression``", "drift": "``make_dyadic_drift``"}
-#: Option rows of bench_new_content_options.json, in the order shown.
+#: Option rows of the bench_new_content_options.py results, in the order shown
+#: (all network rows but the last train 10 epochs without early stopping).
 OPTIONS = (("ridge", "ridge"), ("ridge, per-person steps", "ridge_pp"),
            ("network, 10 epochs, no early stopping", "no_early_stopping"),
            ("network, 5 epochs", "5_epochs"),
            ("network, weight decay 0.001", "weight_decay"),
+           ("network, emitter dropout 0.5", "emitter_dropout_0.5"),
            ("network, early stopping (patience 2): the default",
             "early_stopping_2"))
 
@@ -145,7 +148,8 @@ def render(results=RESULTS):
     """The text of ``new_content_tables.rst``."""
     report = json.loads((results / "new_content.json").read_text())
     before = json.loads((results / "new_content_before.json").read_text())
-    options = json.loads((results / "new_content_options.json").read_text())
+    options = {"rows": [row for name in OPTION_FILES for row in json.loads(
+        (results / name).read_text())["rows"]]}
     lines = [".. Written by benchmarks/new_content_tables.py from",
              "   benchmarks/results/new_content*.json: do not edit by hand.", "",
              ".. _new_content_main:", "", "Results", "-------", "",

@@ -246,9 +246,9 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
         statistics are kept (those of ``fit``, then those enrolled with
         :meth:`adapt`); empty otherwise.
     normalization_means_, normalization_scales_ : ndarray of shape \
-(n_kept, n_receiver_features_)
+(n_kept, n_receiver_features)
         Their feature means and scales, row ``k`` for
-        ``normalization_receivers_[k]``.
+        ``normalization_receivers_[k]`` (``n_kept`` receivers).
     listener_stimulus_ : ndarray of shape (n_listeners + 1, n_outputs)
         Weight per row of the stimulus trace (below) in the receiver's
         predictions: 0 except for receivers enrolled with

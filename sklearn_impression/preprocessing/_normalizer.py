@@ -138,8 +138,9 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     receivers_ : list
         ``by="receiver"`` with :class:`DyadicFrames`: the receivers seen in
         ``fit``, in order of first appearance (empty otherwise).
-    means_, scales_ : ndarray of shape (len(receivers_), n_receiver_features_)
-        Their feature means and scales (a constant column has scale 1).
+    means_, scales_ : ndarray of shape (n_kept, n_receiver_features)
+        Their feature means and scales, row ``k`` for ``receivers_[k]`` (a
+        constant column has scale 1).
 
     See Also
     --------
