@@ -3,9 +3,10 @@
 New people on new content only (``--folds`` folds, receivers and stimuli held
 out at once as in :class:`CrossedGroupKFold`: train on the other receivers
 watching the other stimuli, score the fold's receivers on the fold's stimuli;
-see :func:`crossed_folds` for how ids are assigned to folds), for several network configurations against
-ridge and ridge with the per-person steps, on both generators and several data
-seeds (``random_state`` of every network = the data seed). One process per
+see :func:`crossed_folds` for how ids are assigned to folds), for several
+network configurations against ridge and ridge with the per-person steps, on
+both generators and several data seeds (``random_state`` of every network =
+the data seed). One process per
 (protocol, generator, seed, configuration), ``--jobs`` at a time, one torch
 thread each; every row prints as it ends and the JSON is rewritten after each.
 

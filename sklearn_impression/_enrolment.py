@@ -403,12 +403,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
         _check_context(model, context, receivers)
     label_rate = X.label_rate
     enrolled = X  # positions on the stimuli's clocks
-    # the receivers' normalisation statistics become their state: from the
-    # labelled recordings and the unlabelled ones of context, kept for predict
-    model._keep_statistics(X, *(() if context is None else (context,)),
-                           receivers=set(receivers), reset=False)
-    X = model._normalize(X)
-    frames = flatten(X, y)
+    frames = flatten(X, y)  # checks y against X
     if frames.y.shape[1] != model.n_outputs_:
         raise ValueError(f"y has {frames.y.shape[1]} outputs, the model "
                          f"{model.n_outputs_}")
@@ -421,6 +416,14 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
             f"adapt needs at least {MIN_ENROLMENT_FRAMES} labelled frames per "
             f"receiver; receivers {few} (receiver: frames) have fewer")
     max_shift = delay_frames(lag_range, label_rate, "lag_range")
+    # Checked: now the state changes. The receivers' normalisation statistics,
+    # from the labelled recordings and the unlabelled ones of context, are
+    # kept for predict.
+    model._keep_statistics(X, *(() if context is None else (context,)),
+                           receivers=set(receivers), reset=False)
+    if model.normalize_by is not None:
+        X = model._normalize(X)
+        frames = flatten(X, y)
     fitted = set(model.listener_ids_[:model.n_fitted_listeners_])
     known = {r: k + 1 for k, r in enumerate(model.listener_ids_)}
     _grow_table(model, [r for r in counts if r not in known])
