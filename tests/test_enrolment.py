@@ -134,7 +134,10 @@ def test_unknown_receivers_get_the_population_vector_one_warning(data):
         pred = model.predict(X)
     unknown = [w for w in record if issubclass(w.category, UnknownReceiverWarning)]
     assert len(unknown) == 1
-    assert "['p2', 'p3']" in str(unknown[0].message)
+    assert str(unknown[0].message) == (
+        "receivers ['p2', 'p3'] have no per-receiver parameters in this model (not "
+        "seen in fit, not enrolled with adapt); they get the population listener "
+        "vector and no output calibration")
     # Row 0 for every frame: the same as an explicit population row.
     frames = model.scaler_.transform(model._frames(X, reset=False))
     frames.listener = np.zeros(frames.n_frames, dtype=np.int64)
@@ -205,6 +208,10 @@ def test_adapt_gain_calibration_is_least_squares(data):
                                rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(calibrated.mean(axis=0), target.mean(axis=0),
                                rtol=1e-5, atol=1e-5)
+    # a negative slope is clipped to 0.1
+    y = [np.column_stack([-2.0 * p[:, 0], p[:, 1]]) for p in raw]
+    model.adapt(X, y, calibration="offset+gain", lag_range=0)
+    np.testing.assert_allclose(model.listener_gain_[1], [0.1, 1.0], rtol=1e-6)
 
 
 def test_adapt_fits_the_vector_of_a_new_receiver_only(data):
@@ -333,6 +340,8 @@ def test_adapt_validates_every_number_by_name(data):
                                          r"them\); this one was fitted on a 2-D "
                                          r"array$"):
         array_model.adapt(X, y)
+    with pytest.raises(ValueError, match=r"^y has 3 outputs, the model 2$"):
+        model.adapt(X, [np.c_[t, t[:, :1]] for t in y])
     # exactly the fewest frames accepted
     first = X.subset([0]).select_frames([np.arange(40) < 25])
     model.adapt(first, [y[0][:25]], lag_range=0)
@@ -358,13 +367,13 @@ def test_calibrate_with_stimulus_is_least_squares_within_its_bounds():
         return gain[0], weight[0], offset[0]
 
     np.testing.assert_allclose(fit(2 * p + 3 * c + 1), (2, 3, 1), atol=1e-9)
-    for gain, clipped in ((20, 10.0), (0.01, 0.1)):  # gain clipped: c refitted
+    for gain, clipped in ((20, 10.0), (10.5, 10.0), (0.01, 0.1)):  # gain clipped
         t = gain * p + 3 * c + 1
         w = slope(c, t - clipped * p)
         np.testing.assert_allclose(fit(t), (clipped, w, np.mean(t - clipped * p
                                                                  - w * c)),
                                    rtol=1e-9)
-    for weight, clipped in ((-3, 0.0), (20, 10.0)):  # weight clipped: p refitted
+    for weight, clipped in ((-3, 0.0), (20, 10.0), (10.5, 10.0)):  # weight clipped
         t = 2 * p + weight * c + 1
         g = slope(p, t - clipped * c)
         np.testing.assert_allclose(fit(t), (g, clipped, np.mean(t - g * p
@@ -568,6 +577,7 @@ def test_round_trips_keep_enrolled_receivers(data, how, tmp_path):
     y_new = _delayed_affine(model, X_new, 4, gain=2.0, offset=1.0)
     model.adapt(X_new, y_new, calibration="offset+gain", lag_range=0.4)
     assert model.listener_delay_.tolist() == [0, 0, 0, 4]
+    assert model.listener_delay_.dtype == np.int64  # whole label frames
     X, _ = _split(data, ("p2", "p3"))
     expected = _quiet_predict(model, X)
     if how == "pickle":
@@ -656,6 +666,24 @@ def test_round_trips_keep_the_stimulus_term(crowd, how, tmp_path):
     np.testing.assert_array_equal(loaded.listener_stimulus_, model.listener_stimulus_)
     np.testing.assert_allclose(loaded.predict(X[[7]])[0], model.predict(X[[7]])[0],
                                rtol=1e-6, atol=1e-6)
+
+
+def test_stimulus_term_is_fitted_on_the_recordings_with_a_trace(crowd):
+    """Enrolled on a seen and an unseen stimulus, the stimulus-term
+    calibration is the one fitted on the seen stimulus's recording alone; the
+    no-trace calibration reads both."""
+    X, y, fitted = crowd
+    X_mixed, _ = _crowd_data(stimuli=[0, 1, 0, 1, 0, 1, 0, "new"])
+    both, alone = (pickle.loads(pickle.dumps(fitted)) for _ in range(2))
+    both.adapt(X_mixed[[6, 7]], y[6:8], calibration="offset+gain+stimulus",
+               lag_range=0)
+    alone.adapt(X_mixed[[6]], y[6:7], calibration="offset+gain+stimulus",
+                lag_range=0)
+    for name in ("listener_trace_gain_", "listener_trace_offset_",
+                 "listener_stimulus_"):
+        np.testing.assert_allclose(getattr(both, name), getattr(alone, name),
+                                   rtol=1e-6, atol=1e-9)
+    assert not np.allclose(both.listener_offset_, alone.listener_offset_)
 
 
 def test_stimulus_term_without_traces_is_offset_and_gain(crowd):
