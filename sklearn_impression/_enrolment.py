@@ -16,6 +16,7 @@ rows ``1..n``: the receivers in ``listener_ids_``):
 shared network is never touched. Importing this module does not import torch.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -390,7 +391,8 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
                          f"{calibration!r}")
     for name, value in (("lag_range", lag_range), ("steps", steps), ("lr", lr),
                         ("l2", l2)):
-        if isinstance(value, bool) or not np.isscalar(value) or not value >= 0:
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not value >= 0):
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     receivers = receiver_ids(X, "adapt")
     if model.input_kind_ != "frames":

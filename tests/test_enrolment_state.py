@@ -40,3 +40,12 @@ def test_a_refused_enrolment_leaves_the_model_as_it_was(bad):
     for name in ("normalization_means_", "listener_gain_", "listener_offset_"):
         np.testing.assert_array_equal(getattr(model, name), getattr(after, name))
     assert model.listener_ids_ == after.listener_ids_ == []
+
+
+@pytest.mark.parametrize("name", ["lag_range", "steps", "lr", "l2"])
+def test_adapt_names_a_non_numeric_argument(name):
+    X, y = _frames(["a", "b"], 100)
+    model = CrossDomainRegressor(**tiny_net(max_epochs=1)).fit(X, y)
+    new, y_new = _frames(["new"], 100, seed=1)
+    with pytest.raises(ValueError, match=f"{name} must be a number >= 0, got '1'"):
+        model.adapt(new, y_new, **{name: "1"})
