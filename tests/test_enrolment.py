@@ -352,7 +352,7 @@ def test_calibrate_with_stimulus_is_least_squares_within_its_bounds():
     """``t ~ gain * p + weight * c + offset`` per output; a gain outside [0.1,
     10] or a weight outside [0, 10] is clipped and the rest fitted again (by
     hand: slopes as covariance over variance)."""
-    from sklearn_impression._enrolment import _calibrate_with_stimulus
+    from sklearn_impression._calibration import calibrate_with_stimulus
 
     phase = np.linspace(0, 2 * np.pi, 200, endpoint=False)
     p = 1 + np.sin(phase) + 0.3 * np.cos(phase)  # correlated with c
@@ -362,7 +362,7 @@ def test_calibrate_with_stimulus_is_least_squares_within_its_bounds():
         return np.cov(x, r, bias=True)[0, 1] / x.var()
 
     def fit(t):
-        gain, offset, weight = _calibrate_with_stimulus(p[:, None], t[:, None],
+        gain, offset, weight = calibrate_with_stimulus(p[:, None], t[:, None],
                                                         c[:, None])
         return gain[0], weight[0], offset[0]
 
