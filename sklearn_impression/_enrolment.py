@@ -137,13 +137,14 @@ def calibrate_outputs(model, y, recording_rows, traced, lengths):
     return y * gain + offset
 
 
-def _stimulus_deviation(model, X, *, warn):
+def _stimulus_deviation(model, X):
     """Per recording of ``X``: its stimulus trace minus the target mean, in
-    target units (0 for a stimulus without a trace)."""
+    target units (0, silently, for a stimulus without a trace: callers use
+    the no-trace calibration there)."""
     traces = dict(zip(model.stimulus_ids_, model.stimulus_traces_, strict=True))
     mean = model.scaler_.target_mean
     return [v - mean for v in stimulus_trace_values(
-        traces, mean, X, owner="CrossDomainRegressor", warn=warn)]
+        traces, mean, X, owner="CrossDomainRegressor", warn=False)]
 
 
 def add_stimulus_term(model, X, recording_rows, traced, traces):
@@ -153,7 +154,7 @@ def add_stimulus_term(model, X, recording_rows, traced, traces):
         return traces
     weights = model.listener_stimulus_[recording_rows]
     used = np.flatnonzero(traced)
-    deviation = _stimulus_deviation(model, X[used], warn=False)
+    deviation = _stimulus_deviation(model, X[used])
     traces = list(traces)
     for k, i in enumerate(used):
         traces[i] = traces[i] + weights[i] * deviation[k]
@@ -368,7 +369,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     if calibration in ("auto", "offset+gain+stimulus"):
         scale = model.scaler_.target_scale
         known = set(model.stimulus_ids_)
-        deviation = _stimulus_deviation(model, enrolled, warn=False)
+        deviation = _stimulus_deviation(model, enrolled)
         stimulus = [d / scale if s in known else None
                     for d, s in zip(deviation, enrolled.stimuli, strict=True)]
     fit_delay_and_calibration(model, traces, targets, trace_rows, rows,
