@@ -210,6 +210,9 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32])
             self.n_receiver_features_ = X.shape[1]
+            # a 2-D array has no receiver ids: nothing to keep
+            self.receivers_ = []
+            self.means_ = self.scales_ = np.zeros((0, X.shape[1]))
         return self
 
     def transform(self, X):
