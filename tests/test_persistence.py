@@ -409,20 +409,25 @@ def test_save_refuses_what_it_cannot_store(tmp_path, pipeline):
         save_model({"a": 1}, tmp_path / "d.safetensors")
 
 
-@pytest.mark.parametrize("name", ["model_v0_1_0.safetensors", "model_v0_1_0.joblib"])
-def test_a_model_file_of_release_0_1_0_loads_and_predicts_as_it_did(name):
-    """Files written by the release before per-person state was kept (made by
-    ``tests/data/make_model_v0_1_0.py`` with that release): loading fills what
-    later versions added, so they predict exactly as they did then."""
-    path = DATA / name
-    model = load_model(path) if path.suffix == ".safetensors" else joblib.load(path)
+@pytest.mark.parametrize("suffix", [".safetensors", ".joblib"])
+@pytest.mark.parametrize("tag, kept", [("v0_1_0", []), ("8c95ae1", [0, 1, 2])])
+def test_a_model_file_of_an_earlier_version_loads_and_predicts_as_it_did(
+        tag, kept, suffix):
+    """Files written by earlier versions (made by ``tests/data/make_model_file.py``
+    with them): release 0.1.0, before per-person state was kept (loading fills
+    what later versions added), and the last commit before the package was
+    reorganised into subpackages (its joblib file names the old module paths).
+    Both predict exactly as they did then."""
+    path = DATA / f"model_{tag}{suffix}"
+    model = load_model(path) if suffix == ".safetensors" else joblib.load(path)
     params = model[-1].get_params()
-    assert params["early_stopping"] is None
-    assert params["validation_groups"] == "recording"
+    assert params["early_stopping"] == (None if tag == "v0_1_0" else "auto")
+    assert params["validation_groups"] == ("recording" if tag == "v0_1_0"
+                                           else "stimulus")
     assert model[-1].listener_ids_ == [2]
-    assert model[-1].normalization_receivers_ == []
+    assert model[-1].normalization_receivers_ == kept
     data = make_impression(3, 2, 4, random_state=1)
-    saved = np.load(DATA / "model_v0_1_0_predictions.npz")
+    saved = np.load(DATA / f"model_{tag}_predictions.npz")
     with pytest.warns(UnknownReceiverWarning):
         predicted = model.predict(data.recordings)
     for i, p in enumerate(predicted):

@@ -1,8 +1,15 @@
-"""Writes the model files of ``test_a_model_file_of_release_0_1_0_...``.
+"""Writes the model files that ``tests/test_persistence.py`` loads as an older
+version wrote them.
 
-Run with release 0.1.0 on the path (commit ebb5839), from ``tests/data``::
+Run with that version on the path, from ``tests/data``, naming the files with a
+tag::
 
-    PYTHONPATH=/path/to/0.1.0-checkout python make_model_v0_1_0.py
+    PYTHONPATH=/path/to/0.1.0-checkout python make_model_file.py v0_1_0
+    PYTHONPATH=/path/to/8c95ae1-checkout python make_model_file.py 8c95ae1
+
+``v0_1_0``: release 0.1.0 (commit ebb5839). ``8c95ae1``: the last commit
+before the package was reorganised into subpackages (its joblib file names the
+old module paths).
 
 A tiny pipeline fitted on four recordings, with receiver 2 enrolled on 2 s,
 saved as safetensors and joblib, and its predictions of the six recordings of
@@ -10,7 +17,7 @@ saved as safetensors and joblib, and its predictions of the six recordings of
 """
 
 
-def main():
+def main(tag):
     import joblib
     import numpy as np
     from sklearn.pipeline import Pipeline
@@ -33,12 +40,14 @@ def main():
     new = make_impression(3, 2, 4, random_state=1)
     adapt_pipeline(pipe, *head_seconds(new.recordings[4:], new.targets[4:], 2),
                    context=new.recordings[4:])
-    save_model(pipe, "model_v0_1_0.safetensors")
-    joblib.dump(pipe, "model_v0_1_0.joblib")
+    save_model(pipe, f"model_{tag}.safetensors")
+    joblib.dump(pipe, f"model_{tag}.joblib")
     pred = pipe.predict(new.recordings)
-    np.savez("model_v0_1_0_predictions.npz", *pred)
+    np.savez(f"model_{tag}_predictions.npz", *pred)
     print(pipe[-1].listener_ids_, [p.shape for p in pred])
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1])
