@@ -9,7 +9,7 @@ client either way):
    one Dask worker runs with); with ``--default-threads-baseline`` also once with
    the default threads;
 2. **Dask**: a ``LocalCluster`` of ``--workers`` processes with one thread each
-   (loopback only), through :func:`sklearn_impression._cluster.dask_backend`,
+   (loopback only), through :func:`sklearn_impression.utils._cluster.dask_backend`,
    with and without ``scatter=[X, y]``.
 
 After a warm-up (imports and one search in this process, one tiny fit in each
@@ -114,8 +114,8 @@ def main():
         ccc_scorer,
         make_impression,
     )
-    from sklearn_impression._cluster import dask_backend
     from sklearn_impression.regressor import CrossDomainRegressor
+    from sklearn_impression.utils._cluster import dask_backend
 
     data = make_impression(args.receivers, args.stimuli, args.duration,
                            random_state=0)

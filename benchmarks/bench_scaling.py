@@ -88,7 +88,7 @@ class Marks:
 def worker(root, n_receivers, epochs, batch_size, threads, validation_fraction):
     import torch
 
-    import sklearn_impression.regressor as regressor_module
+    import sklearn_impression.regressor._estimator as regressor_module
     from sklearn_impression.datasets import load_impression
     from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
     from sklearn_impression.regressor import CrossDomainRegressor

@@ -13,11 +13,6 @@ Importing this package does not import torch; the torch-backed objects
 
 from importlib import import_module
 
-from ._cluster import dask_backend, scatter_inputs
-from ._enrolment import UnknownReceiverWarning
-from ._frames import DyadicFrames
-from ._persistence import load_model, save_model
-from ._recording import Recording, Stream
 from ._version import __version__
 from .datasets import (
     load_impression,
@@ -26,7 +21,13 @@ from .datasets import (
     write_impression,
 )
 from .metrics import ccc_score, ccc_scorer
+from .persistence._files import load_model, save_model
+from .persistence._upgrade import install_legacy_module_finder
 from .preprocessing import ModalityConcatenator, ReceiverNormalizer, Resampler
+from .recordings._frames import DyadicFrames
+from .recordings._recording import Recording, Stream
+from .regressor._listeners import UnknownReceiverWarning
+from .utils._cluster import dask_backend, scatter_inputs
 
 __all__ = [
     "CrossDomainRegressor",
@@ -50,13 +51,15 @@ __all__ = [
     "write_impression",
 ]
 
+install_legacy_module_finder()  # files pickled before the subpackage layout
+
 # Torch-backed names, imported on first attribute access (PEP 562).
 _LAZY = {"CrossDomainRegressor": "sklearn_impression.regressor"}
 
 
 def __getattr__(name):
     if name in _LAZY:
-        from ._torch import import_torch
+        from .utils._torch import import_torch
 
         import_torch()  # a clear "install torch" message before skorch needs it
         return getattr(import_module(_LAZY[name]), name)

@@ -32,7 +32,7 @@ def tiny_net(max_epochs):
     no label delay, normalisation or smoothing), which these tests were written
     for; ``tests/test_new_people.py`` covers the class defaults.
     """
-    from sklearn_impression._presets import PAPER_PARAMS
+    from sklearn_impression.regressor._presets import PAPER_PARAMS
 
     paper = {k: PAPER_PARAMS[k] for k in (
         "window", "hop", "attention_span", "task_loss", "normalize_by",

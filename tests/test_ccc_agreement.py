@@ -7,9 +7,9 @@ torch = pytest.importorskip("torch")
 
 from skorch.history import History  # noqa: E402
 
-from sklearn_impression._callbacks import ValidCCC  # noqa: E402
 from sklearn_impression.metrics import ccc_score  # noqa: E402
 from sklearn_impression.nn import ccc_per_output, task_loss  # noqa: E402
+from sklearn_impression.regressor._callbacks import ValidCCC  # noqa: E402
 
 CASES = {
     "two-equal-constants": ([[2.0], [2.0], [2.0]], [[2.0], [2.0], [2.0]]),

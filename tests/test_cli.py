@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from sklearn_impression.cli import build_parser, main
+from sklearn_impression.cli import main
+from sklearn_impression.cli._parser import build_parser
 
 TINY = ["--n-receivers", "3", "--n-stimuli", "2", "--duration", "4"]
 

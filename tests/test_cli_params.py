@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sklearn_impression import load_model
-from sklearn_impression._cli_params import collect_params, parse_value
 from sklearn_impression.cli import main
+from sklearn_impression.cli._params import collect_params, parse_value
 
 TINY = ["--n-receivers", "3", "--n-stimuli", "2", "--duration", "4"]
 SMALL_NET = ["--set", "model__hidden_size=4", "--set", "model__num_heads=2",

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sklearn_impression import DyadicFrames, make_impression
-from sklearn_impression.cli import build_parser
+from sklearn_impression.cli._parser import build_parser
 from sklearn_impression.experiments import ConstantPredictor, RidgeBaseline
 from sklearn_impression.metrics import ccc_scorer
 from sklearn_impression.model_selection import (

@@ -24,8 +24,8 @@ from sklearn_impression import (  # noqa: E402
     ccc_scorer,
     make_impression,
 )
-from sklearn_impression._cluster import dask_backend, scatter_inputs  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+from sklearn_impression.utils._cluster import dask_backend, scatter_inputs  # noqa: E402
 
 # A scheduler's HTTP server (health routes; no dashboard without bokeh) takes port
 # 8787 on 127.0.0.1, or another port when 8787 is taken: harmless here.

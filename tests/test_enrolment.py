@@ -22,7 +22,6 @@ from sklearn_impression import (  # noqa: E402
     UnknownReceiverWarning,
     make_impression,
 )
-from sklearn_impression._persistence import load_model, save_model  # noqa: E402
 from sklearn_impression.experiments import (  # noqa: E402
     RidgeBaseline,
     StimulusMeanBaseline,
@@ -36,6 +35,7 @@ from sklearn_impression.model_selection import (  # noqa: E402
     get_protocol,
     head_seconds,
 )
+from sklearn_impression.persistence._files import load_model, save_model  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
 from _builders import dyadic_frames, label_rate_frames, tiny_net  # noqa: E402
@@ -257,7 +257,7 @@ def _delayed_affine(model, X, delay, *, gain, offset):
     """Targets that are the model's own predictions, ``delay`` frames later
     (earlier when negative; one value or one per recording), times ``gain``
     plus ``offset``."""
-    from sklearn_impression._temporal import delay_predictions
+    from sklearn_impression.regressor._temporal import delay_predictions
 
     raw = _quiet_predict(model, X)
     return [g * p + o for p, g, o in zip(
@@ -352,7 +352,7 @@ def test_calibrate_with_stimulus_is_least_squares_within_its_bounds():
     """``t ~ gain * p + weight * c + offset`` per output; a gain outside [0.1,
     10] or a weight outside [0, 10] is clipped and the rest fitted again (by
     hand: slopes as covariance over variance)."""
-    from sklearn_impression._calibration import calibrate_with_stimulus
+    from sklearn_impression.regressor._calibration import calibrate_with_stimulus
 
     phase = np.linspace(0, 2 * np.pi, 200, endpoint=False)
     p = 1 + np.sin(phase) + 0.3 * np.cos(phase)  # correlated with c

@@ -16,7 +16,6 @@ from sklearn_impression import (
     Resampler,
     make_impression,
 )
-from sklearn_impression._stimulus_traces import fit_stimulus_traces
 from sklearn_impression.experiments import (
     ABLATION_ROWS,
     ConstantPredictor,
@@ -32,6 +31,7 @@ from sklearn_impression.experiments import (
     write_report,
 )
 from sklearn_impression.model_selection import evaluate_protocol, paper_split
+from sklearn_impression.regressor._stimulus_traces import fit_stimulus_traces
 
 from _builders import label_rate_frames
 

@@ -1,6 +1,5 @@
 """The package imports without torch and says what to install when torch is missing."""
 
-import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -69,7 +68,7 @@ import sklearn_impression
 from sklearn_impression import ccc_score
 assert ccc_score([0.0, 1.0, 2.0], [0.0, 1.0, 2.0]) == 1.0
 
-from sklearn_impression._torch import import_torch
+from sklearn_impression.utils._torch import import_torch
 try:
     import_torch()
 except ImportError as exc:
@@ -91,9 +90,6 @@ def test_import_unknown_attribute_raises_attribute_error():
 
 
 def test_import_regressor_without_torch_says_what_to_install():
-    # Skipped until the regressor module exists; then it must go through the gate.
-    if importlib.util.find_spec("sklearn_impression.regressor") is None:
-        pytest.skip("sklearn_impression.regressor not written yet")
     result = _run(
         _BLOCK_TORCH
         + """

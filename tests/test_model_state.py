@@ -6,9 +6,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sklearn_impression import load_model, save_model  # noqa: E402
-from sklearn_impression._network_state import NetworkState  # noqa: E402
-from sklearn_impression._standardize import Standardizer  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+from sklearn_impression.regressor._standardize import Standardizer  # noqa: E402
+from sklearn_impression.regressor._state import NetworkState  # noqa: E402
 
 from _builders import tiny_net  # noqa: E402
 

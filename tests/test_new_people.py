@@ -6,13 +6,13 @@ import pytest
 from scipy.ndimage import uniform_filter1d
 
 from sklearn_impression import DyadicFrames, ReceiverNormalizer
-from sklearn_impression._temporal import (
+from sklearn_impression.datasets import make_impression
+from sklearn_impression.regressor._temporal import (
     delay_frames,
     delay_predictions,
     delay_targets,
     smooth_traces,
 )
-from sklearn_impression.datasets import make_impression
 
 from _builders import dyadic_frames, label_rate_frames, tiny_net
 
@@ -246,7 +246,7 @@ def test_regressor_normalize_by_receiver_ignores_a_persons_offset_and_gain():
 
 
 def test_paper_preset_is_the_paper_configuration():
-    from sklearn_impression._presets import PAPER_PARAMS
+    from sklearn_impression.regressor._presets import PAPER_PARAMS
 
     model = CrossDomainRegressor.paper_preset(max_epochs=3)
     params = model.get_params()

@@ -104,8 +104,8 @@ def test_ccc_per_output_matches_formula_and_same_constant_is_one():
     got = ccc_per_output(torch.tensor(a), torch.tensor(b))
     assert float(got[0]) == pytest.approx(expected)
     zero = torch.zeros(10, 1)
-    # One rule with ccc_score (sklearn_impression._concordance): the same constant
-    # is perfect agreement, 1.0; a constant facing another constant 0.0.
+    # One rule with ccc_score (sklearn_impression.metrics._concordance): the same
+    # constant is perfect agreement, 1.0; a constant facing another constant 0.0.
     assert float(ccc_per_output(zero, zero)[0]) == 1.0
     assert float(ccc_per_output(zero, zero + 1.0)[0]) == 0.0
 

@@ -28,12 +28,12 @@ from sklearn_impression import (  # noqa: E402
     UnknownReceiverWarning,
     make_impression,
 )
-from sklearn_impression._persistence import (  # noqa: E402
+from sklearn_impression._version import __version__  # noqa: E402
+from sklearn_impression.persistence._files import (  # noqa: E402
     _tensor_digest,
     load_model,
     save_model,
 )
-from sklearn_impression._version import __version__  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 
 from _builders import dyadic_frames, tiny_net  # noqa: E402
@@ -277,7 +277,7 @@ def test_trained_on_cuda_loads_on_cpu(impression, tmp_path):
         "warnings.simplefilter('ignore')\n"
         "pipe, X = joblib.load(sys.argv[1])\n"
         "np.save(sys.argv[2], np.vstack(pipe.predict(X)))\n"
-        "from sklearn_impression._persistence import load_model\n"
+        "from sklearn_impression.persistence._files import load_model\n"
         "np.save(sys.argv[3], np.vstack(load_model(sys.argv[4]).predict(X)))\n"
     )
     import os

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
-import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
+import sklearn_impression.regressor._callbacks as cd_callbacks  # noqa: E402
 from sklearn_impression import DyadicFrames  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from skorch import NeuralNet  # noqa: E402
 
-import sklearn_impression._callbacks as cd_callbacks  # noqa: E402
+import sklearn_impression.regressor._callbacks as cd_callbacks  # noqa: E402
 from sklearn_impression.nn import CrossDomainLoss  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
 

@@ -17,9 +17,9 @@ from sklearn_impression import (  # noqa: E402
     Resampler,
     make_impression,
 )
-from sklearn_impression._callbacks import CrossDomainNet  # noqa: E402
 from sklearn_impression.metrics import ccc_scorer  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+from sklearn_impression.regressor._callbacks import CrossDomainNet  # noqa: E402
 
 from _builders import dyadic_frames, tiny_net  # noqa: E402
 

@@ -15,8 +15,8 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .._constants import TARGET_NAMES
-from .._recording import Recording, Stream
+from ..recordings._constants import TARGET_NAMES
+from ..recordings._recording import Recording, Stream
 from ._synthetic import _resolve_frames
 
 __all__ = ["make_dyadic_drift", "DRIFT_RATES", "DRIFT_CHANNELS"]

@@ -23,9 +23,9 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._constants import TARGET_NAMES
-from .._csv import _as_id, _read_csv, _read_text_table, _write_rows
-from .._recording import DOMAINS, Recording, Stream, at_label_rate
+from ..recordings._constants import TARGET_NAMES
+from ..recordings._csv import _as_id, _read_csv, _read_text_table, _write_rows
+from ..recordings._recording import DOMAINS, Recording, Stream, at_label_rate
 from ._modalities import _split_columns
 
 __all__ = ["load_impression", "write_impression"]

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 
-from .._cluster import scatter_inputs
-from .._results import ResultMixin
 from ..model_selection import describe_data, evaluate_protocol, get_protocol
 from ..preprocessing import ModalityConcatenator, Resampler
+from ..utils._cluster import scatter_inputs
+from ..utils._results import ResultMixin
 from ._baselines import ConstantPredictor, RidgeBaseline
 from ._lstm import LSTMBaseline
 from ._stimulus_mean import StimulusMeanBaseline
@@ -104,7 +104,7 @@ def _row_pipeline(key, modalities, *, epochs, seed, device, model_params):
     elif key == "constant":
         model = ConstantPredictor()
     else:
-        from ..regressor import CrossDomainRegressor
+        from ..regressor._estimator import CrossDomainRegressor
 
         # the paper's configuration, whatever the class defaults are
         model = CrossDomainRegressor.paper_preset(**{

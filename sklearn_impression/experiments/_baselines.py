@@ -6,7 +6,7 @@ takes (the :class:`~sklearn_impression.DyadicFrames` of a
 ``(n_frames_i, n_outputs)`` array per recording) and predict one array per
 recording, so they drop into the same pipeline and protocols. None of them copies an
 emitter block once per receiver: rows are gathered by index (the shared data layer,
-:mod:`sklearn_impression._flat`).
+:mod:`sklearn_impression.recordings._flat`).
 
 They also accept a plain 2-D float array of frames (every row an independent frame)
 with ``y`` of shape ``(n_frames,)`` or ``(n_frames, n_outputs)``, and then return an
@@ -23,8 +23,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._flat import check_targets, frame_chunks
-from .._frames import DyadicFrames
+from ..recordings._flat import check_targets, frame_chunks
+from ..recordings._frames import DyadicFrames
 
 __all__ = ["ConstantPredictor", "RidgeBaseline"]
 

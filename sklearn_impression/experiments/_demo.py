@@ -127,7 +127,7 @@ def _job(model, frames, targets, protocol, *, seed, data_name, keep, threads):
     previous = None
     blas = nullcontext()
     if threads is not None:
-        from .._torch import import_torch
+        from ..utils._torch import import_torch
 
         torch = import_torch()
 
@@ -270,7 +270,7 @@ def run_demo(out="results", *, seed=0, epochs=8, n_receivers=8, n_stimuli=8,
     >>> sorted(report["files"])
     ['json', 'loss_trends', 'markdown_file', 'receiver_ccc', 'traces']
     """
-    from ..regressor import CrossDomainRegressor
+    from ..regressor._estimator import CrossDomainRegressor
 
     if not 0 < enrol_seconds < n_stimuli * duration:
         raise ValueError(

@@ -18,8 +18,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._flat import flatten
-from .._standardize import Standardizer
+from ..recordings._flat import flatten
+from ..regressor._standardize import Standardizer
 from ._baselines import (
     _fit_inputs,
     _FrameBaseline,
@@ -157,12 +157,12 @@ class LSTMBaseline(_FrameBaseline):
         X, y = _fit_inputs(self, X, y)
         self._check_windows(X.frame_counts, self._array_input)
         frames = self._frames(X, y)  # validates before torch
-        from .._torch import import_torch
+        from ..utils._torch import import_torch
 
         torch = import_torch()
         from skorch import NeuralNetRegressor
 
-        from .._callbacks import frame_net_params, seeded_torch
+        from ..regressor._callbacks import frame_net_params, seeded_torch
         from ._lstm_module import LSTMRegressorModule
 
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -198,7 +198,7 @@ class LSTMBaseline(_FrameBaseline):
         counts = X.frame_counts
         self._check_windows(counts, as_array)
         frames = self._frames(X)
-        from .._torch import import_torch
+        from ..utils._torch import import_torch
 
         torch = import_torch()
         from ..nn import average_windows

@@ -1,6 +1,6 @@
 """The torch module of :class:`LSTMBaseline` (imports torch; load lazily)."""
 
-from .._torch import import_torch
+from ..utils._torch import import_torch
 
 torch = import_torch()
 

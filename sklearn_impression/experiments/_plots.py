@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["plot_loss_trends", "plot_receiver_ccc", "plot_traces"]
 
-from .._constants import TARGET_NAMES
+from ..recordings._constants import TARGET_NAMES
 
 
 def _figure(**kwargs):

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._stimulus_traces import fit_stimulus_traces, stimulus_trace_values
+from ..regressor._stimulus_traces import fit_stimulus_traces, stimulus_trace_values
 from ._baselines import _fit_inputs, _FrameBaseline, _predict_inputs, _predict_output
 
 __all__ = ["StimulusMeanBaseline"]

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from .._recording import FrozenSlots, Stream
+from ..recordings._recording import FrozenSlots, Stream
 
 __all__ = ["TimedStream", "align_streams"]
 

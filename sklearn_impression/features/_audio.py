@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from .._recording import Stream
+from ..recordings._recording import Stream
 
 __all__ = ["audio_features", "read_audio"]
 

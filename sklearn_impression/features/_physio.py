@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .._recording import Stream
+from ..recordings._recording import Stream
 from ._audio import _import
 
 __all__ = ["physio_features", "physio_kind"]

@@ -14,9 +14,9 @@ from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._constants import TARGET_NAMES
-from .._csv import _as_id, _read_csv
-from .._recording import Recording, Stream, split_modality_name
+from ..recordings._constants import TARGET_NAMES
+from ..recordings._csv import _as_id, _read_csv
+from ..recordings._recording import Recording, Stream, split_modality_name
 from ._align import TimedStream, align_streams
 from ._audio import AUDIO_SUFFIXES, FEATURE_SETS, audio_features
 from ._physio import physio_features

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._csv import _read_csv
-from .._recording import Stream, _check_rate
+from ..recordings._csv import _read_csv
+from ..recordings._recording import Stream, _check_rate
 from ._align import TimedStream
 
 __all__ = ["read_openface", "read_timestamped_csv"]

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._concordance import ccc_columns
+from ._concordance import ccc_columns
 
 __all__ = ["ccc_per_recording", "ccc_score", "ccc_scorer"]
 

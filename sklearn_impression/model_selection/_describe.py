@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._frames import DyadicFrames
+from ..recordings._frames import DyadicFrames
 
 __all__ = ["describe_data"]
 

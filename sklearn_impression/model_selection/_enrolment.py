@@ -13,9 +13,9 @@ import numbers
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .._flat import check_targets
-from .._frames import DyadicFrames
-from .._recording import Stream
+from ..recordings._flat import check_targets
+from ..recordings._frames import DyadicFrames
+from ..recordings._recording import Stream
 from ._protocols import RecordingGroupKFold, group_ids
 
 __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"]

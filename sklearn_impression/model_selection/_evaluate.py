@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .._flat import check_targets
-from .._results import ResultMixin
+from ..recordings._flat import check_targets
+from ..utils._results import ResultMixin
 from ._crossed import CrossedEnrolmentSplit, CrossedGroupKFold
 from ._describe import _ids, describe_data
 from ._enrolment import EnrolmentSplit

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .._frames import DyadicFrames
+from ..recordings._frames import DyadicFrames
 from ._describe import _ids
 from ._enrolment import apply_offsets, enrol, enrolment_masks
 from ._protocols import _select, group_ids

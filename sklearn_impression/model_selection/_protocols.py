@@ -41,8 +41,8 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator, GroupKFold
 from sklearn.utils import check_random_state
 
-from .._flat import check_targets
-from .._frames import DyadicFrames
+from ..recordings._flat import check_targets
+from ..recordings._frames import DyadicFrames
 
 __all__ = [
     "LeaveGroupsOut",

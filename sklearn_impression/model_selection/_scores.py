@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._constants import TARGET_NAMES
 from ..metrics import ccc_score
+from ..recordings._constants import TARGET_NAMES
 
 __all__ = ["ccc_by_dimension", "ccc_by_receiver"]
 

@@ -1,6 +1,6 @@
 """The paper's training objective as one skorch criterion module (eq. 11)."""
 
-from .._torch import import_torch
+from ..utils._torch import import_torch
 from ._losses import kd_loss, se_loss, task_loss
 
 torch = import_torch()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._torch import import_torch
+from ..utils._torch import import_torch
 
 torch = import_torch()
 

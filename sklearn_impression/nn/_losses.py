@@ -5,8 +5,8 @@ Every function takes ``(batch, time, ...)`` tensors and an optional boolean
 contribute. Losses are computed in float32 whatever the autocast dtype of the inputs.
 """
 
-from .._concordance import ccc_columns
-from .._torch import import_torch
+from ..metrics._concordance import ccc_columns
+from ..utils._torch import import_torch
 
 torch = import_torch()
 F = torch.nn.functional

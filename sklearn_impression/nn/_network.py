@@ -4,7 +4,7 @@ One bidirectional LSTM per domain, multi-head intra- and inter-attention, fusion
 concatenation and a small fully connected head with one output unit per target.
 """
 
-from .._torch import import_torch
+from ..utils._torch import import_torch
 
 torch = import_torch()
 nn = torch.nn

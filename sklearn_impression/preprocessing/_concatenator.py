@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._frames import DyadicFrames
-from .._recording import DOMAINS, at_label_rate
+from ..recordings._frames import DyadicFrames
+from ..recordings._recording import DOMAINS, at_label_rate
 from ._resampler import _check_float32_range, _fit_recordings, _fitted_recordings
 
 __all__ = ["ModalityConcatenator"]

@@ -7,8 +7,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._frames import DyadicFrames
-from .._standardize import mean_scale
+from ..recordings._frames import DyadicFrames
+from ..regressor._standardize import mean_scale
 
 __all__ = ["ReceiverNormalizer"]
 
@@ -240,7 +240,7 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
         return normalize_receivers(X, self.by, known if known[0] else None)
 
     def __setstate__(self, state):
-        from .._upgrade import upgrade_pickled
+        from ..persistence._upgrade import upgrade_pickled
 
         super().__setstate__(upgrade_pickled(self, state))
 

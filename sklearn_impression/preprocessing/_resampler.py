@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._recording import Recording, Stream, at_label_rate
+from ..recordings._recording import Recording, Stream, at_label_rate
 
 __all__ = ["Resampler"]
 

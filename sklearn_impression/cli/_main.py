@@ -36,15 +36,15 @@ import time
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 
-from ._cli_enrol import run_enrol
-from ._cli_models import FORMATS, load_model_file, model_path, save_model_file
-from ._cli_params import apply_params, collect_params, pipeline_params
-from ._cli_parser import PROG, CommandError, build_parser, protocol_of
+from ._enrol import run_enrol
+from ._models import FORMATS, load_model_file, model_path, save_model_file
+from ._params import apply_params, collect_params, pipeline_params
+from ._parser import PROG, CommandError, build_parser, protocol_of
 
 __all__ = ["main"]
 
 def _load_data(args):
-    from .datasets import load_impression, make_impression
+    from ..datasets import load_impression, make_impression
 
     if args.data == "synthetic":
         data = make_impression(args.n_receivers, args.n_stimuli, args.duration,
@@ -56,7 +56,7 @@ def _load_data(args):
     if not path.exists():
         raise FileNotFoundError(f"--data {args.data}: no such folder")
     if (path / "manifest.csv").is_file():  # raw sessions: sklearn_impression.features
-        from .features import load_raw_sessions
+        from ..features import load_raw_sessions
 
         return (load_raw_sessions(path, nan_policy="interpolate"),
                 f"raw sessions ({path})")
@@ -66,7 +66,7 @@ def _load_data(args):
 def _pipeline(args, params=None):
     from sklearn.pipeline import Pipeline
 
-    from . import CrossDomainRegressor, ModalityConcatenator, Resampler
+    from .. import CrossDomainRegressor, ModalityConcatenator, Resampler
 
     # the paper split is scored with the paper's configuration
     build = (CrossDomainRegressor.paper_preset
@@ -84,7 +84,7 @@ def _set_threads(args):
     """Apply ``--threads``; return the previous count to restore (or None)."""
     if not getattr(args, "threads", None):
         return None
-    from ._torch import import_torch
+    from ..utils._torch import import_torch
 
     torch = import_torch()
     previous = torch.get_num_threads()
@@ -107,7 +107,7 @@ def _to_stderr(args):
 
 
 def _cmd_demo(args):
-    from .experiments import run_demo
+    from ..experiments import run_demo
 
     report = run_demo(args.out, seed=args.seed, epochs=args.epochs,
                       n_receivers=args.n_receivers, n_stimuli=args.n_stimuli,
@@ -119,8 +119,8 @@ def _cmd_demo(args):
 
 
 def _cmd_ablation(args):
-    from . import dask_backend
-    from .experiments import run_ablation, write_report
+    from .. import dask_backend
+    from ..experiments import run_ablation, write_report
 
     params = collect_params(args.config, args.set)
     model_params = {}
@@ -153,8 +153,8 @@ def _cmd_ablation(args):
 
 
 def _cmd_train(args):
-    from .experiments import write_report
-    from .model_selection import evaluate_protocol
+    from ..experiments import write_report
+    from ..model_selection import evaluate_protocol
 
     params = collect_params(args.config, args.set)
     if args.checkpoint_dir is not None:
@@ -205,7 +205,7 @@ def _cmd_train(args):
 
 
 def _score(model, data, name):
-    from .model_selection import ccc_by_dimension, ccc_by_receiver, describe_data
+    from ..model_selection import ccc_by_dimension, ccc_by_receiver, describe_data
 
     names = getattr(data, "target_names", None)
     pred = model.predict(data.recordings)
@@ -227,7 +227,7 @@ def _loaded(args, params=None):
 
 
 def _cmd_evaluate(args):
-    from .experiments import markdown_table, write_report
+    from ..experiments import markdown_table, write_report
 
     params = collect_params(args.config, args.set)
     model, kind = _loaded(args, params)
@@ -330,6 +330,3 @@ def main(argv=None):
             sys.modules["torch"].set_num_threads(previous_threads)
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -9,6 +9,8 @@ loaded model is built exactly as a trained one.
 import numpy as np
 from skorch.helper import predefined_split
 
+from ..nn import CrossDomainModule, FrameDataset, average_windows, window_table
+from ..utils._torch import import_torch
 from ._callbacks import (
     CrossDomainNet,
     FiniteLossGuard,
@@ -16,8 +18,6 @@ from ._callbacks import (
     ValidCCC,
     frame_net_params,
 )
-from ._torch import import_torch
-from .nn import CrossDomainModule, FrameDataset, average_windows, window_table
 
 torch = import_torch()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._cli_enrol import add_enrol_parser
+from ._enrol import add_enrol_parser
 
 __all__ = ["PROG", "CommandError", "build_parser", "protocol_of"]
 
@@ -71,7 +71,7 @@ def add_common(parser, *, epochs=40, out="results"):
 
 
 def addprotocol_of(parser, *, default="receivers", allow_none=False):
-    from .model_selection import PROTOCOLS
+    from ..model_selection import PROTOCOLS
 
     choices = [*PROTOCOLS, *(["none"] if allow_none else [])]
     parser.add_argument("--protocol", choices=choices, default=default,
@@ -93,7 +93,7 @@ def addprotocol_of(parser, *, default="receivers", allow_none=False):
 
 def protocol_of(args):
     """The protocol object of ``--protocol`` with its options."""
-    from .model_selection import get_protocol
+    from ..model_selection import get_protocol
 
     return get_protocol(args.protocol, args.n_splits, random_state=args.seed,
                         enrol_seconds=args.enrol_seconds)

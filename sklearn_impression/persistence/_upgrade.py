@@ -9,9 +9,14 @@ package can then rely on every attribute being there.
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
 import numpy as np
 
-__all__ = ["upgrade"]
+__all__ = ["LEGACY_MODULES", "install_legacy_module_finder", "upgrade"]
 
 _REGRESSOR = "CrossDomainRegressor"
 _NORMALIZER = "ReceiverNormalizer"
@@ -105,3 +110,49 @@ def upgrade_pickled(estimator, state):
     rest = {k: v for k, v in state.items() if k not in names}
     params, rest = upgrade(type(estimator), params, rest)
     return {**rest, **params}
+
+
+#: Modules of versions before the subpackage layout, and where their classes
+#: live now: a joblib or pickle file names the module of every object in it.
+LEGACY_MODULES = {
+    f"sklearn_impression.{old}": f"sklearn_impression.{new}" for old, new in (
+        ("_recording", "recordings._recording"), ("_frames", "recordings._frames"),
+        ("_flat", "recordings._flat"), ("_csv", "recordings._csv"),
+        ("_constants", "recordings._constants"),
+        ("_concordance", "metrics._concordance"), ("_torch", "utils._torch"),
+        ("_cluster", "utils._cluster"), ("_results", "utils._results"),
+        ("_regressor_inputs", "regressor._inputs"),
+        ("_regressor_net", "regressor._net"), ("_callbacks", "regressor._callbacks"),
+        ("_enrolment", "regressor._listeners"),
+        ("_calibration", "regressor._calibration"),
+        ("_temporal", "regressor._temporal"),
+        ("_stimulus_traces", "regressor._stimulus_traces"),
+        ("_presets", "regressor._presets"), ("_checkpoint", "regressor._checkpoint"),
+        ("_standardize", "regressor._standardize"),
+        ("_network_state", "regressor._state"),
+        ("_persistence", "persistence._files"), ("_model_codec", "persistence._codec"),
+        ("_upgrade", "persistence._upgrade"),
+    )
+}
+
+
+class LegacyModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports a module of :data:`LEGACY_MODULES` by its old name as the module
+    that holds its classes now, so files pickled by earlier versions load."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in LEGACY_MODULES:
+            return None
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec):
+        return importlib.import_module(LEGACY_MODULES[spec.name])
+
+    def exec_module(self, module):
+        """Nothing to run: the module was imported under its current name."""
+
+
+def install_legacy_module_finder():
+    """Put one :class:`LegacyModuleFinder` on ``sys.meta_path`` (idempotent)."""
+    if not any(isinstance(f, LegacyModuleFinder) for f in sys.meta_path):
+        sys.meta_path.append(LegacyModuleFinder())

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from sklearn_impression._constants import MODALITIES, TARGET_NAMES
+>>> from sklearn_impression.recordings._constants import MODALITIES, TARGET_NAMES
 >>> TARGET_NAMES
 ('competence', 'warmth')
 >>> [m for m in MODALITIES if m.startswith("receiver.")]

@@ -8,15 +8,15 @@ network and the label delay and smoothing after it: the steps that act on
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._flat import emitter_columns, flatten, frames_from_array
-from ._frames import DyadicFrames
-from ._recording import Recording
-from ._temporal import delay_predictions, smooth_traces
-from .preprocessing._normalizer import (
+from ..preprocessing._normalizer import (
     merge_statistics,
     normalize_receivers,
     receiver_statistics,
 )
+from ..recordings._flat import emitter_columns, flatten, frames_from_array
+from ..recordings._frames import DyadicFrames
+from ..recordings._recording import Recording
+from ._temporal import delay_predictions, smooth_traces
 
 __all__ = ["DyadicInputsMixin"]
 

@@ -26,7 +26,7 @@ def _sniff_format(path):
 
 def load_model_file(path):
     """The model in ``path`` (either format) and the name of its format."""
-    from . import load_model
+    from .. import load_model
 
     path = Path(path)
     if not path.is_file():
@@ -71,6 +71,6 @@ def save_model_file(model, path, kind):
 
         joblib.dump(model, path)
     else:
-        from . import save_model
+        from .. import save_model
 
         save_model(model, path)

@@ -14,8 +14,8 @@ A model file is one `safetensors <https://huggingface.co/docs/safetensors>`_ fil
 
 Every estimator says what it persists: one with a ``_get_model_state()`` method
 returns its fitted state (JSON values, arrays, nested estimators, a
-:class:`~sklearn_impression._network_state.NetworkState` or a
-:class:`~sklearn_impression._standardize.Standardizer`) and is rebuilt by its
+:class:`~sklearn_impression.regressor._state.NetworkState` or a
+:class:`~sklearn_impression.regressor._standardize.Standardizer`) and is rebuilt by its
 ``_from_model_state(params, state, device=..., where=...)`` classmethod; for other
 estimators (the allowlisted scikit-learn ones) the state is their fitted
 attributes (``vars`` minus the parameters), set back one by one.
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._model_codec import ALLOWED_CLASSES, Decoder, Encoder
-from ._version import __version__
+from .._version import __version__
+from ._codec import ALLOWED_CLASSES, Decoder, Encoder
 
 __all__ = ["ALLOWED_CLASSES", "FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
 

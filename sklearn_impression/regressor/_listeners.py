@@ -21,9 +21,9 @@ import warnings
 
 import numpy as np
 
+from ..recordings._flat import _check_finite, recording_name
+from ..recordings._frames import DyadicFrames
 from ._calibration import fit_delay_and_calibration
-from ._flat import _check_finite, recording_name
-from ._frames import DyadicFrames
 from ._stimulus_traces import fit_stimulus_traces, stimulus_trace_values
 
 __all__ = ["MIN_ENROLMENT_FRAMES", "UnknownReceiverWarning"]
@@ -233,7 +233,7 @@ def _vector_dataset(model, frames, frame_rows, rows):
     """
     import torch
 
-    from .nn import FrameDataset, window_table
+    from ..nn import FrameDataset, window_table
 
     device = model.net_.device
 
@@ -288,7 +288,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):  # no
     """Body of :meth:`CrossDomainRegressor.adapt` (validated before torch runs)."""
     import torch
 
-    from ._flat import flatten
+    from ..recordings._flat import flatten
     from ._temporal import delay_frames, delay_targets
 
     if calibration not in _CALIBRATIONS:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from skorch.callbacks import Callback
 
-from ._torch import import_torch
+from ..utils._torch import import_torch
 
 torch = import_torch()
 

@@ -1,6 +1,6 @@
 """Encoding estimators to a JSON description plus tensors, and back.
 
-The two halves of :mod:`sklearn_impression._persistence`'s model file: an
+The two halves of :mod:`sklearn_impression.persistence._files`'s model file: an
 :class:`Encoder` turns a fitted estimator (its class from :data:`ALLOWED_CLASSES`,
 its ``get_params()`` and the state it hands over through ``_get_model_state()``,
 or its fitted attributes) into JSON values with arrays moved to ``tensors``; a
@@ -33,9 +33,9 @@ ALLOWED_CLASSES = (
     "sklearn_impression.preprocessing._resampler:Resampler",
     "sklearn_impression.preprocessing._concatenator:ModalityConcatenator",
     "sklearn_impression.preprocessing._normalizer:ReceiverNormalizer",
-    "sklearn_impression.regressor:CrossDomainRegressor",
+    "sklearn_impression.regressor._estimator:CrossDomainRegressor",
 )
-_REGRESSOR = "sklearn_impression.regressor:CrossDomainRegressor"
+_REGRESSOR = "sklearn_impression.regressor._estimator:CrossDomainRegressor"
 #: Fitted-state objects that are not estimators, by the tag that marks them.
 _STATE_TAG = "__standardizer__"
 _PUBLIC_NAMES = {  # shorter names used in the file and in messages
@@ -125,8 +125,8 @@ class Encoder:
                                  for k, v in value.items()}}
         from sklearn.base import BaseEstimator
 
-        from ._network_state import NetworkState
-        from ._standardize import Standardizer
+        from ..regressor._standardize import Standardizer
+        from ..regressor._state import NetworkState
 
         if isinstance(value, BaseEstimator):
             return {"__estimator__": self.estimator(value, path)}
@@ -233,7 +233,7 @@ class Decoder:
         if "__estimator__" in value:
             return self.estimator(value["__estimator__"], path)
         if _STATE_TAG in value:
-            from ._standardize import Standardizer
+            from ..regressor._standardize import Standardizer
 
             raw = value[_STATE_TAG]
             if not isinstance(raw, dict):
@@ -268,7 +268,7 @@ class Decoder:
         restore = getattr(cls, "_from_model_state", None)
         if restore is not None:
             return restore(params, state, device=self.device, where=path)
-        from ._network_state import NetworkState
+        from ..regressor._state import NetworkState
 
         est = cls(**params)
         for name, value in state.items():
@@ -278,7 +278,7 @@ class Decoder:
         return est
 
     def net(self, spec, path):
-        from ._network_state import NetworkState
+        from ..regressor._state import NetworkState
 
         prefix = spec.get("module") if isinstance(spec, dict) else None
         if not isinstance(prefix, str):

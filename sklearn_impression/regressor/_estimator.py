@@ -8,18 +8,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _enrolment
+from ..recordings._frames import DyadicFrames
+from ..utils._torch import import_torch
+from . import _listeners as _enrolment
 from ._callbacks import seeded_torch
-from ._frames import DyadicFrames
+from ._inputs import DyadicInputsMixin
+from ._net import NetBuilderMixin
 from ._presets import PAPER_PARAMS
-from ._regressor_inputs import DyadicInputsMixin
-from ._regressor_net import NetBuilderMixin
 from ._standardize import Standardizer, split_validation
 from ._temporal import (
     delay_frames,
     delay_targets,
 )
-from ._torch import import_torch
 
 torch = import_torch()
 
@@ -390,7 +390,7 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
 
         Frame-level model (``window=1``), MSE task loss, batch 512, 40 epochs,
         Adam 1e-3 halved every 20 epochs, no label delay, no per-person
-        normalisation, no smoothing: :data:`~sklearn_impression._presets.
+        normalisation, no smoothing: :data:`~sklearn_impression.regressor._presets.
         PAPER_PARAMS`. The defaults of this class differ where measurements on
         new people favoured other choices (see the user guide, "New people").
 
@@ -679,10 +679,10 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
                                 calibration=calibration, lag_range=lag_range,
                                 steps=steps, lr=lr, l2=l2)
 
-    # -- persistence (see sklearn_impression._persistence) --------------------------
+    # -- persistence (see sklearn_impression.persistence) ----------------------
     def _get_model_state(self):
         """Fitted attributes to save; the net as weights and history."""
-        from ._network_state import regressor_state
+        from ._state import regressor_state
 
         check_is_fitted(self, "net_")
         return regressor_state(self)
@@ -690,12 +690,12 @@ class CrossDomainRegressor(DyadicInputsMixin, NetBuilderMixin, RegressorMixin,
     @classmethod
     def _from_model_state(cls, params, state, *, device="cpu", where="model"):
         """The fitted regressor of :meth:`_get_model_state`, its net on ``device``."""
-        from ._network_state import restore_regressor
+        from ._state import restore_regressor
 
         return restore_regressor(cls, params, state, device=device, where=where)
 
     def __setstate__(self, state):
-        from ._upgrade import upgrade_pickled
+        from ..persistence._upgrade import upgrade_pickled
 
         super().__setstate__(upgrade_pickled(self, state))
 

@@ -20,9 +20,9 @@ from skorch.callbacks import Callback
 from skorch.dataset import get_len
 from skorch.utils import to_tensor
 
-from ._torch import import_torch
-from .nn import TERMS, BatchIterator, CrossDomainLoss, ccc_per_output
-from .nn._losses import _valid
+from ..nn import TERMS, BatchIterator, CrossDomainLoss, ccc_per_output
+from ..nn._losses import _valid
+from ..utils._torch import import_torch
 
 torch = import_torch()
 

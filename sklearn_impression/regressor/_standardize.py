@@ -81,7 +81,7 @@ class Standardizer:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_impression._flat import Frames
+    >>> from sklearn_impression.recordings._flat import Frames
     >>> frames = Frames(np.array([[0.0], [4.0]], np.float32),
     ...                 np.array([[1.0], [1.0], [3.0]], np.float32),
     ...                 np.array([0, 0, 1]), np.array([3]), np.zeros((3, 1)))
@@ -123,7 +123,8 @@ class Standardizer:
         """Standardise the features and targets of ``frames`` in place (float32).
 
         The arrays of ``frames`` must be owned by the caller (the flattening
-        functions of :mod:`sklearn_impression._flat` always return fresh arrays).
+        functions of :mod:`sklearn_impression.recordings._flat` always return fresh
+        arrays).
         """
         def scaled(values, mean, scale):
             values -= mean.astype(values.dtype)
@@ -144,7 +145,7 @@ class Standardizer:
         """Targets in the original units, float64."""
         return np.asarray(y, dtype=np.float64) * self.target_scale + self.target_mean
 
-    # -- persistence (see sklearn_impression._persistence) --------------------------
+    # -- persistence (see sklearn_impression.persistence) ----------------------
     def _get_model_state(self):
         """The arrays to save, by field name."""
         return {f.name: getattr(self, f.name) for f in fields(self)}

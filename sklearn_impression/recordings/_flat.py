@@ -15,7 +15,7 @@ once here (no torch):
   recording, checked with errors naming the recording.
 
 Standardisation and validation splits of :class:`Frames` are in
-:mod:`sklearn_impression._standardize`.
+:mod:`sklearn_impression.regressor._standardize`.
 """
 
 from __future__ import annotations

@@ -41,8 +41,8 @@ def enrolled_path(model_path, out):
 def run_enrol(args, model, kind, data, name, progress):
     """Enrol every receiver of ``data`` in ``model`` and save it; return a
     summary dict (receivers, enrolment frames, path)."""
-    from ._cli_models import save_model_file
-    from .model_selection import adapt_pipeline, head_seconds
+    from ..model_selection import adapt_pipeline, head_seconds
+    from ._models import save_model_file
 
     if not hasattr(model, "steps") or not hasattr(model.steps[-1][1], "adapt"):
         raise ValueError(f"--model {args.model}: enrolment needs a pipeline ending in "

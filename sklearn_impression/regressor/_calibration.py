@@ -1,7 +1,7 @@
 """The output calibration of an enrolled receiver, and its reaction delay.
 
 Part of :meth:`~sklearn_impression.CrossDomainRegressor.adapt`
-(:mod:`sklearn_impression._enrolment`): least squares of the targets on the
+(:mod:`sklearn_impression.regressor._listeners`): least squares of the targets on the
 network's outputs (an offset, a gain, a weight of the stimulus's training
 trace), with the extra reaction delay chosen on the network's own output.
 Torch-free.

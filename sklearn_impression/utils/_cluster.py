@@ -113,7 +113,7 @@ def dask_backend(scheduler=None, *, scatter=None, torch_threads=None,
 
     Examples
     --------
-    >>> import sklearn_impression._cluster as cluster
+    >>> import sklearn_impression.utils._cluster as cluster
     >>> cluster.dask_backend  # doctest: +ELLIPSIS
     <function dask_backend at 0x...>
 
