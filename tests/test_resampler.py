@@ -10,8 +10,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
 from sklearn_impression import Recording, Stream
-from sklearn_impression.preprocessing import Resampler
-from sklearn_impression.preprocessing import _resampler as resampler_module
+from sklearn_impression.preprocessing import Resampler, _resampling
 
 from _builders import SKLEARN_API_CHECKS
 
@@ -169,7 +168,7 @@ def test_resampler_paper_maps_stream_onto_label_duration(rate, n_samples, stages
     # labels: output frame k is the signal at k * span / n_frames.
     fn = lambda t: _tones(t, BELOW, PHASES)  # noqa: E731
     out = _resample_one(_stream(rate, 40, fn=fn, n_samples=n_samples), 40).values
-    assert resampler_module._decimation_stages(n_samples // 1000) == stages
+    assert _resampling._decimation_stages(n_samples // 1000) == stages
     n_dec = n_samples
     for stage in stages:
         n_dec = -(-n_dec // stage)
@@ -219,7 +218,7 @@ def test_resampler_paper_non_integer_ratio_decimates_then_fft(rng):
 
 
 def test_resampler_decimation_stages():
-    stages = resampler_module._decimation_stages
+    stages = _resampling._decimation_stages
     assert stages(1) == []
     assert stages(10) == [10]
     assert stages(16) == [8, 2]
@@ -365,13 +364,13 @@ def test_resampler_shared_stream_resampled_once(monkeypatch):
     }
     recs = [_multi_rate_recording(receiver=f"p{i}", emitter=emitter) for i in range(3)]
     calls = []
-    original = resampler_module._METHODS["paper"]
+    original = _resampling._METHODS["paper"]
 
     def counting(x, n_frames, rate, frame_rate):
         calls.append(rate)
         return original(x, n_frames, rate, frame_rate)
 
-    monkeypatch.setitem(resampler_module._METHODS, "paper", counting)
+    monkeypatch.setitem(_resampling._METHODS, "paper", counting)
     out = Resampler().fit_transform(recs)
     # 2 shared emitter streams once + 4 resampled receiver streams per recording.
     assert len(calls) == 2 + 3 * 4
@@ -506,7 +505,7 @@ def test_resampler_fit_transform_checks_before_resampling(monkeypatch):
     bad = good.replace(streams={**good.streams, "emitter.audio": long},
                        receiver="p2")
     calls = []
-    monkeypatch.setitem(resampler_module._METHODS, "paper",
+    monkeypatch.setitem(_resampling._METHODS, "paper",
                         lambda *args: calls.append(args))
     for call in (Resampler().fit_transform,
                  Resampler().fit([good]).transform):

@@ -1,12 +1,16 @@
 """Join label-rate modalities into an emitter and a receiver block (early fusion)."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ..recordings._frames import DyadicFrames
 from ..recordings._recording import DOMAINS, at_label_rate
-from ._resampler import _check_float32_range, _fit_recordings, _fitted_recordings
+from ._base import _RecordingTransformer
+from ._recording_checks import (
+    _check_stream_fits_float32,
+    _fit_recordings,
+    _fitted_recordings,
+)
 
 __all__ = ["ModalityConcatenator"]
 
@@ -25,7 +29,7 @@ def _as_names(value, param):
     return names
 
 
-class ModalityConcatenator(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class ModalityConcatenator(_RecordingTransformer, auto_wrap_output_keys=None):
     """Concatenate the modalities of each domain into an emitter and a receiver block.
 
     Paper section 4.1 (early fusion): the label-rate features of the emitter's
@@ -109,40 +113,6 @@ n_receiver_features=1, n_emitter_blocks=1)
         self.include = include
         self.exclude = exclude
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the recordings and choose the modalities of each block.
-
-        Parameters
-        ----------
-        X : sequence of Recording
-            Label-rate recordings, all with the same modalities and channels.
-        y : ignored
-
-        Returns
-        -------
-        self : ModalityConcatenator
-        """
-        self._fit(X)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """Fit to ``X`` and build its blocks, checking the recordings once.
-
-        Parameters
-        ----------
-        X : sequence of Recording
-            As in :meth:`fit`.
-        y : ignored
-
-        Returns
-        -------
-        frames : DyadicFrames
-            As returned by :meth:`transform`.
-        """
-        return self._concatenate(self._fit(X))
-
     def _fit(self, X):
         recordings, layout = _fit_recordings(X, type(self).__name__)
         selected = self._select(tuple(layout))
@@ -198,15 +168,15 @@ n_receiver_features=1, n_emitter_blocks=1)
             One receiver block per recording and one emitter block per distinct
             set of emitter streams, emitter columns first in the feature names.
         """
-        return self._concatenate(_fitted_recordings(self, X))
+        return self._transform_checked(_fitted_recordings(self, X))
 
-    def _concatenate(self, recordings):
+    def _transform_checked(self, recordings):
         """Blocks of checked recordings, each distinct emitter block once."""
         emitter_blocks, receiver_blocks, emitter_index = [], [], []
         block_of = {}  # (ids of the emitter streams, n_frames) -> block number
         for rec in recordings:
             for name in self.emitter_modalities_ + self.receiver_modalities_:
-                _check_label_rate(rec, name, rec.streams[name])
+                _check_modality_at_label_rate(rec, name, rec.streams[name])
             streams = [rec.streams[m] for m in self.emitter_modalities_]
             key = (tuple(id(s) for s in streams), rec.n_frames)
             if key not in block_of:
@@ -254,14 +224,6 @@ n_receiver_features=1, n_emitter_blocks=1)
         names = self.emitter_feature_names_ + self.receiver_feature_names_
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Input is a sequence of Recording objects, not a feature matrix.
-        tags.input_tags.two_d_array = False
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []  # blocks are float32
-        return tags
-
 
 def _preview(names, limit=4):
     if len(names) <= limit:
@@ -269,7 +231,9 @@ def _preview(names, limit=4):
     return names[:limit] + [f"... ({len(names)} in all)"]
 
 
-def _check_label_rate(rec, name, stream):
+def _check_modality_at_label_rate(rec, name, stream):
+    """Raise unless modality ``name`` of ``rec`` has its label frame count; the
+    message points to the Resampler."""
     if not at_label_rate(stream, rec):
         raise ValueError(
             f"{rec.name}, modality {name!r}: {stream.n_samples} samples at "
@@ -285,7 +249,7 @@ def _join(rec, names, streams):
         return streams[0].values  # read-only already; no copy needed
     for name, stream in zip(names, streams, strict=True):
         # finite float64 beyond float32's range would become inf silently
-        _check_float32_range(rec, name, stream.channels, stream.values)
+        _check_stream_fits_float32(rec, name, stream.channels, stream.values)
     return np.concatenate([s.values for s in streams], axis=1, dtype=np.float32)
 
 

@@ -1,240 +1,17 @@
 """Bring every stream of a recording to the label rate (paper section 3.2)."""
 
-from fractions import Fraction
-
 import numpy as np
-from scipy import signal
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..recordings._recording import Recording, Stream, at_label_rate
+from ._base import _RecordingTransformer
+from ._recording_checks import _check_durations, _fit_recordings, _fitted_recordings
+from ._resampling import _METHODS, _resample_stream
 
 __all__ = ["Resampler"]
 
-# scipy.signal.decimate's documentation: "call decimate multiple times for
-# downsampling factors higher than 13" (the order-8 IIR filter becomes unstable).
-_MAX_DECIMATION_STAGE = 13
-_IIR_ORDER = 8
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-
-# -- helpers shared with the concatenator --------------------------------------------
-def _check_recordings(X, owner):
-    """``X`` as a non-empty list of :class:`Recording`, or raise naming ``owner``."""
-    if isinstance(X, (Recording, str, bytes)) or not hasattr(X, "__iter__"):
-        raise TypeError(
-            f"{owner} takes a sequence of Recording objects, got {type(X).__name__}"
-        )
-    recordings = list(X)
-    if not recordings:
-        raise ValueError(f"{owner} needs at least one recording, got an empty sequence")
-    for i, rec in enumerate(recordings):
-        if not isinstance(rec, Recording):
-            raise TypeError(
-                f"{owner} takes a sequence of Recording objects; element {i} is a "
-                f"{type(rec).__name__} (tabular arrays are not accepted: build "
-                "Recording objects, e.g. with make_impression or load_impression)"
-            )
-    return recordings
-
-
-def _fit_recordings(X, owner):
-    """``(recordings, layout)`` for ``fit``: one ``{modality: channel names}`` layout
-    shared by all recordings, or a ValueError."""
-    recordings = _check_recordings(X, owner)
-    first = recordings[0]
-    layout = {name: s.channels for name, s in first.streams.items()}
-    for rec in recordings[1:]:
-        _check_layout(rec, layout, f"in {first.name}")
-    return recordings, layout
-
-
-def _fitted_recordings(estimator, X):
-    """Recordings for ``transform``: ``estimator`` is fitted and every recording has
-    the layout (``channels_``) seen in ``fit``."""
-    check_is_fitted(estimator)
-    recordings = _check_recordings(X, type(estimator).__name__)
-    for rec in recordings:
-        _check_layout(rec, estimator.channels_, "seen in fit")
-    return recordings
-
-
-def _check_layout(rec, layout, where):
-    """Raise unless ``rec`` has exactly the modalities and channels of ``layout``."""
-    if tuple(rec.streams) != tuple(layout):
-        missing = sorted(set(layout) - set(rec.streams))
-        extra = sorted(set(rec.streams) - set(layout))
-        raise ValueError(
-            f"{rec.name}: modalities {list(rec.streams)} differ from those {where} "
-            f"{list(layout)} (missing {missing}, unexpected {extra})"
-        )
-    for name, stream in rec.streams.items():
-        if stream.channels != layout[name]:
-            raise ValueError(
-                f"{rec.name}, modality {name!r}: {stream.n_channels} channels "
-                f"{_short(stream.channels)} differ from the {len(layout[name])} "
-                f"channels {where} {_short(layout[name])}"
-            )
-
-
-def _check_float32_range(rec, name, channels, values):
-    """Raise if finite ``values`` would overflow to inf when cast to float32."""
-    if values.dtype.itemsize <= 4 or values.size == 0:
-        return  # float32 (or narrower) already: nothing can overflow
-    magnitude = np.abs(values)
-    if not magnitude.max() > _FLOAT32_MAX:
-        return
-    i, j = np.argwhere(magnitude > _FLOAT32_MAX)[0]
-    raise ValueError(
-        f"{rec.name}, stream {name!r}, channel {channels[j]!r}: value "
-        f"{float(values[i, j]):g} at sample {i} is beyond float32's range "
-        f"(|x| <= {_FLOAT32_MAX:.4g}); streams are converted to float32, so rescale "
-        "this channel first"
-    )
-
-
-def _short(names, limit=6):
-    names = list(names)
-    if len(names) <= limit:
-        return names
-    return names[:limit] + [f"... ({len(names) - limit} more)"]
-
-
-def _check_durations(recordings):
-    for rec in recordings:
-        for name, stream in rec.streams.items():
-            _check_duration(rec, name, stream)
-
-
-def _check_duration(rec, name, stream):
-    """The stream must cover the labels to within one label frame."""
-    if stream.n_samples == 0:
-        raise ValueError(f"{rec.name}, stream {name!r}: has no samples")
-    gap = abs(stream.duration - rec.duration)
-    if gap > (1.0 + 1e-9) / rec.frame_rate:
-        raise ValueError(
-            f"{rec.name}, stream {name!r}: lasts {stream.duration:.4f} s "
-            f"({stream.n_samples} samples at {stream.rate:g} Hz) but the labels last "
-            f"{rec.duration:.4f} s ({rec.n_frames} frames at {rec.frame_rate:g} Hz); "
-            f"a stream may differ from its labels by at most one frame "
-            f"({1.0 / rec.frame_rate:.4f} s)"
-        )
-
-
-# -- numerics ------------------------------------------------------------------------
-def _finite_values(rec, name, stream, nan_policy):
-    """``(values, whether NaN were filled)``; filled values are float64; inf raises."""
-    values = stream.values
-    finite = np.isfinite(values)
-    if finite.all():
-        return values, False
-    isnan = np.isnan(values)
-    bad = ~finite & ~isnan
-    if bad.any() or nan_policy == "raise":
-        if not bad.any():
-            bad = isnan
-        i, j = np.argwhere(bad)[0]
-        what = "NaN" if isnan[i, j] else f"{float(values[i, j])}"
-        hint = (
-            "; set nan_policy='interpolate' to fill NaN gaps"
-            if what == "NaN"
-            else " (infinite values are never interpolated)"
-        )
-        raise ValueError(
-            f"{rec.name}, stream {name!r}, channel {stream.channels[j]!r}: {what} at "
-            f"sample {i} (t = {i / stream.rate:.3f} s){hint}"
-        )
-    x = np.array(values, dtype=np.float64)  # own copy: the stream is read-only
-    t = np.arange(x.shape[0])
-    for j in np.flatnonzero(isnan.any(axis=0)):
-        gaps = isnan[:, j]
-        if gaps.all():
-            raise ValueError(
-                f"{rec.name}, stream {name!r}, channel {stream.channels[j]!r}: every "
-                "sample is NaN, nothing to interpolate from"
-            )
-        # np.interp holds the first/last valid value beyond the ends.
-        x[gaps, j] = np.interp(t[gaps], t[~gaps], x[~gaps, j])
-    return x, True
-
-
-def _min_decimate_length(q):
-    """Shortest input ``scipy.signal.decimate(x, q)`` (zero-phase IIR) accepts."""
-    sos = signal.cheby1(_IIR_ORDER, 0.05, 0.8 / q, output="sos")
-    ntaps = 2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
-    return 3 * ntaps + 1  # sosfiltfilt's default padlen must be < the length
-
-
-def _decimation_stages(factor):
-    """Factors <= 13 whose product is the largest 13-smooth integer <= ``factor``."""
-    for total in range(factor, 1, -1):
-        primes, rest = [], total
-        for p in (2, 3, 5, 7, 11, 13):
-            while rest % p == 0:
-                primes.append(p)
-                rest //= p
-        if rest == 1:
-            break
-    else:
-        return []
-    stages = []  # first-fit decreasing: few stages, the biggest first
-    for p in sorted(primes, reverse=True):
-        for k, s in enumerate(stages):
-            if s * p <= _MAX_DECIMATION_STAGE:
-                stages[k] = s * p
-                break
-        else:
-            stages.append(p)
-    return sorted(stages, reverse=True)
-
-
-def _resample_paper(x, n_frames, rate, frame_rate):
-    n = x.shape[0]
-    ratio = rate / frame_rate
-    q = round(ratio)
-    if q >= 2 and abs(ratio - q) <= 1e-9 * ratio and n == q * n_frames:
-        factor = q  # the paper's integer case: decimate straight to the labels
-    else:
-        factor = n // n_frames  # decimate to just above the labels, then FFT
-    for stage in _decimation_stages(factor):
-        if x.shape[0] < _min_decimate_length(stage):
-            break  # too short for the filter: the FFT below does the rest
-        x = signal.decimate(x, stage, axis=0, zero_phase=True)
-    if x.shape[0] != n_frames:
-        x = signal.resample(x, n_frames, axis=0)
-    return x
-
-
-def _resample_polyphase(x, n_frames, rate, frame_rate):
-    n = x.shape[0]
-    exact = Fraction(frame_rate).limit_denominator(10**6) / Fraction(
-        rate
-    ).limit_denominator(10**6)
-    for max_denominator in (10, 100, 1_000, 10_000, 100_000, 10**6):
-        approx = exact.limit_denominator(max_denominator)
-        if abs(approx - exact) * n < 0.5:  # drift over the stream < half a frame
-            break
-    y = signal.resample_poly(
-        x, approx.numerator, approx.denominator, axis=0, padtype="line"
-    )
-    if y.shape[0] >= n_frames:
-        return y[:n_frames]
-    return np.concatenate([y, np.repeat(y[-1:], n_frames - y.shape[0], axis=0)])
-
-
-def _resample_fft(x, n_frames, rate, frame_rate):
-    return signal.resample(x, n_frames, axis=0)
-
-
-_METHODS = {
-    "paper": _resample_paper,
-    "polyphase": _resample_polyphase,
-    "fft": _resample_fft,
-}
-
-
-class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class Resampler(_RecordingTransformer, auto_wrap_output_keys=None):
     """Resample every stream of each recording to its label rate and frame count.
 
     Paper section 3.2: the modalities come at different rates (audio features at
@@ -350,41 +127,6 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.method = method
         self.nan_policy = nan_policy
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check the recordings and record their modalities and channels.
-
-        Parameters
-        ----------
-        X : sequence of Recording
-            All recordings must have the same modalities and channels, and every
-            stream must last as long as its labels (to within one frame).
-        y : ignored
-
-        Returns
-        -------
-        self : Resampler
-        """
-        self._fit(X)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """Fit to ``X`` and resample it, checking the recordings once.
-
-        Parameters
-        ----------
-        X : sequence of Recording
-            As in :meth:`fit`.
-        y : ignored
-
-        Returns
-        -------
-        recordings : list of Recording
-            As returned by :meth:`transform`.
-        """
-        return self._resample(self._fit(X))
-
     def _fit(self, X):
         recordings, layout = _fit_recordings(X, type(self).__name__)
         _check_durations(recordings)
@@ -392,7 +134,6 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.channels_ = dict(layout)
         self.n_channels_ = {name: len(ch) for name, ch in layout.items()}
         return recordings
-
     def transform(self, X):
         """Resample every stream to its recording's label rate and frame count.
 
@@ -409,9 +150,9 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         recordings = _fitted_recordings(self, X)
         _check_durations(recordings)
-        return self._resample(recordings)
+        return self._transform_checked(recordings)
 
-    def _resample(self, recordings):
+    def _transform_checked(self, recordings):
         """Resample checked recordings, each shared stream once."""
         resample = _METHODS[self.method]
         # (id(stream), n_frames, frame_rate) -> result; ``recordings`` keeps the
@@ -423,26 +164,12 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             for name, stream in rec.streams.items():
                 key = (id(stream), rec.n_frames, rec.frame_rate)
                 if key not in done:
-                    done[key] = self._resample_stream(rec, name, stream, resample)
+                    done[key] = _resample_stream(rec, name, stream, resample,
+                                                 self.nan_policy)
                 streams[name] = done[key]
             unchanged = all(streams[n] is s for n, s in rec.streams.items())
             out.append(rec if unchanged else rec.replace(streams=streams))
         return out
-
-    def _resample_stream(self, rec, name, stream, resample):
-        x, filled = _finite_values(rec, name, stream, self.nan_policy)
-        if at_label_rate(stream, rec):
-            if not filled:
-                return stream  # finite and aligned already: nothing to do
-            y = x
-        elif stream.n_samples == 1:
-            y = np.repeat(x, rec.n_frames, axis=0)  # a constant, whatever the method
-        else:
-            x = np.asarray(x, dtype=np.float64)
-            y = resample(x, rec.n_frames, stream.rate, rec.frame_rate)
-        _check_float32_range(rec, name, stream.channels, y)
-        return Stream(y.astype(np.float32), rate=rec.frame_rate,
-                      channels=stream.channels)
 
     def get_feature_names_out(self, input_features=None):
         """Names of all channels, ``"<modality>.<channel>"``, in modality order.
@@ -466,9 +193,5 @@ class Resampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Input is a sequence of Recording objects, not a feature matrix.
-        tags.input_tags.two_d_array = False
         tags.input_tags.allow_nan = self.nan_policy == "interpolate"
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []  # outputs float32 streams
         return tags

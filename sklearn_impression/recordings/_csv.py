@@ -1,4 +1,4 @@
-"""Numeric CSV files with a header row, for the released layout (``_released.py``).
+"""Numeric CSV files with a header row, for the released layout (``datasets/``).
 
 Reading checks the header (non-empty, unique names) and parses the body with numpy;
 only after a failure is the file scanned again in Python, so every error names the
@@ -51,11 +51,11 @@ def _read_csv(path, root, dtype=np.float64, *, features=False):
     if data.shape[0] == 0:
         raise ValueError(f"{shown}, line 2: header only, no data rows")
     if features:
-        _check_float32_range(data, shown)
+        _check_csv_features_fit_float32(data, shown)
     return names, data
 
 
-def _check_float32_range(data, shown):
+def _check_csv_features_fit_float32(data, shown):
     """ValueError naming the first infinite or float32-overflowing value."""
     limit = np.finfo(np.float32).max
     for start in range(0, data.shape[0], 65536):  # no full-size temporary
