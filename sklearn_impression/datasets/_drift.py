@@ -9,15 +9,17 @@ on another.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
-from ..recordings._constants import TARGET_NAMES
+from ..recordings._bunch import recordings_bunch
 from ..recordings._recording import Recording, Stream
-from ._synthetic import _resolve_frames
+from ._generator_base import (
+    _GENERATOR_CONSTRAINTS,
+    _resolve_frames,
+    _sample_times,
+    _seeded_rng,
+)
 
 __all__ = ["make_dyadic_drift", "DRIFT_RATES", "DRIFT_CHANNELS"]
 
@@ -136,17 +138,7 @@ def _physio(rng, t, rate, arousal, drift, person):
 
 
 @validate_params(
-    {
-        "n_receivers": [Interval(Integral, 1, None, closed="left")],
-        "n_stimuli": [Interval(Integral, 1, None, closed="left")],
-        "stimulus_duration": [Interval(Real, 0, None, closed="neither"), "array-like",
-                              None],
-        "frame_rate": [Interval(Real, 0, None, closed="neither")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "missing": ["boolean"],
-        "return_X_y": ["boolean"],
-        "random_state": ["random_state"],
-    },
+    {**_GENERATOR_CONSTRAINTS, "missing": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
 def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
@@ -257,8 +249,7 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     """
     seconds = 30.0 if stimulus_duration is None else stimulus_duration
     frames = _resolve_frames(seconds, None, n_stimuli, frame_rate)
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rng = np.random.default_rng(seed)
+    rng = _seeded_rng(random_state)
     noise, frame_rate = float(noise), float(frame_rate)
     names = {m: (list(_PHYSIO) if m == "receiver.physio"
                  else [f"{m.split('.')[1]}_{k}" for k in range(n)])
@@ -269,8 +260,7 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     mixing = np.array([[1.0, 0.3], [0.0, np.sqrt(1 - 0.09)]])
 
     def timeline(n_frames, modality):
-        rate = DRIFT_RATES[modality]
-        return np.arange(max(int(round(n_frames / frame_rate * rate)), 2)) / rate
+        return _sample_times(n_frames, frame_rate, DRIFT_RATES[modality], 2)
 
     def sensor(m, drive, nuisance, n):
         values = drive + nuisance @ nuisance_maps[m]
@@ -350,22 +340,20 @@ def make_dyadic_drift(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
             targets.append(_slider(u, offset[r], gain[r], dead_zone[r],
                                    inertia[r], frame_rate))
 
-    if return_X_y:
-        return recordings, targets
-    return Bunch(
-        recordings=recordings,
-        targets=targets,
-        receivers=np.repeat(np.arange(n_receivers), n_stimuli),
-        stimuli=np.tile(np.arange(n_stimuli), n_receivers),
+    return recordings_bunch(
+        recordings,
+        targets,
+        np.repeat(np.arange(n_receivers), n_stimuli),
+        np.tile(np.arange(n_stimuli), n_receivers),
         impression=impressions,
         latent=[latents[s](np.arange(frames[s]) / frame_rate)
                 for s in range(n_stimuli)],
         offsets=offset,
         scales=gain,
         lags=mean_lag,
-        target_names=TARGET_NAMES,
         frame_rate=frame_rate,
-        DESCR=make_dyadic_drift.__doc__.split("Parameters\n")[0],
+        descr=make_dyadic_drift.__doc__.split("Parameters\n")[0],
+        return_X_y=return_X_y,
     )
 
 

@@ -1,47 +1,29 @@
-"""The released IMPRESSION features-and-labels layout: :func:`load_impression`,
-:func:`write_impression`.
+"""Reading the released IMPRESSION features-and-labels layout: :func:`load_impression`.
 
-Layout (all files comma-separated with one header row, one row per label frame)::
-
-    root/feats_stimuli/sti.csv            emitter features, all stimuli stacked
-    root/feats_participant/<id>.csv       receiver features, last column: sti.csv row
-    root/labels/<id>.csv                  competence, warmth
-
-Parsing and writing the CSV files is in ``_csv.py``, splitting a domain's columns
-into modalities in ``_modalities.py``.
+The layout is described in ``_released_layout.py``; the participant files are
+found and read in ``_released_participants.py``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..recordings._constants import TARGET_NAMES
-from ..recordings._csv import _as_id, _read_csv, _read_text_table, _write_rows
-from ..recordings._recording import DOMAINS, Recording, Stream, at_label_rate
+from ..recordings._bunch import recordings_bunch
+from ..recordings._csv import _as_id, _read_csv, _read_text_table
+from ..recordings._recording import Recording, Stream
 from ._modalities import _split_columns
+from ._released_layout import PARTICIPANT_DIR, STIMULUS_FILE, STIMULUS_INDEX_FILE
+from ._released_participants import _participant_stems, _read_participant
 
-__all__ = ["load_impression", "write_impression"]
-
-STIMULUS_FILE = Path("feats_stimuli", "sti.csv")
-#: Written by :func:`write_impression`, not part of the release: stimulus ids and
-#: their rows in ``sti.csv``.
-STIMULUS_INDEX_FILE = Path("feats_stimuli", "stimuli.csv")
-PARTICIPANT_DIR = Path("feats_participant")
-LABEL_DIR = Path("labels")
-INDEX_COLUMN = "sti_row"
-
-_SAFE_STEM = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$")
+__all__ = ["load_impression"]
 
 
-# -- reading -----------------------------------------------------------------------
 def _stimulus_starts(root, boundaries, index_columns, n_rows):
     """Start rows of the stimuli in ``sti.csv`` and their ids."""
     sidecar = root / STIMULUS_INDEX_FILE
@@ -89,84 +71,6 @@ def _stimulus_starts(root, boundaries, index_columns, n_rows):
     if starts.size == 0 or starts[0] != 0 or np.any(np.diff(starts) <= 0):
         raise ValueError(f"{STIMULUS_INDEX_FILE}: start rows must increase from 0")
     return starts.astype(np.int64), ids
-
-
-def _participant_stems(root, receivers):
-    folder = root / PARTICIPANT_DIR
-    for needed in (folder, root / LABEL_DIR, root / STIMULUS_FILE.parent):
-        if not needed.is_dir():
-            raise ValueError(f"{needed}: directory not found (expected the released "
-                             "layout feats_stimuli/, feats_participant/, labels/)")
-    stems = sorted((p.stem for p in folder.glob("*.csv")),
-                   key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else 0, s))
-    label_stems = {p.stem for p in (root / LABEL_DIR).glob("*.csv")}
-    orphans = sorted(label_stems - set(stems))
-    if orphans:
-        raise ValueError(f"{LABEL_DIR / (orphans[0] + '.csv')}: labels without "
-                         f"{PARTICIPANT_DIR / (orphans[0] + '.csv')}")
-    if not stems:
-        raise ValueError(f"{folder}: no participant CSV files")
-    if receivers is not None:
-        wanted = {str(r) for r in receivers}
-        missing = sorted(wanted - set(stems))
-        if missing:
-            raise ValueError(f"receivers {missing} not found in {folder}")
-        stems = [s for s in stems if s in wanted]
-    return stems
-
-
-def _read_participant(root, stem, n_rows, split_modalities):
-    """Read and check one participant's feature and label files.
-
-    Runs in a worker process when ``load_impression`` reads in parallel, so errors
-    are returned, not raised: ``(names, early, late, payload)`` where ``early`` is
-    an error found before the header can be compared with the other files' (the
-    file cannot be read, or has fewer than 2 columns), ``late`` one found after
-    (index column, label file), and ``payload`` is ``(arrays, index, labels)``
-    with the receiver features as float32 ``[(modality, values, channels)]``.
-    """
-    path = PARTICIPANT_DIR / f"{stem}.csv"
-    try:
-        names, data = _read_csv(root / path, root, features=True)
-    except ValueError as exc:
-        return None, exc, None, None
-    if len(names) < 2:
-        return names, ValueError(f"{path}, line 1: needs receiver features and a "
-                                 "last index column"), None, None
-    index = data[:, -1]
-    label_path = LABEL_DIR / f"{stem}.csv"
-    try:
-        bad = np.flatnonzero(~np.isfinite(index) | (index != np.round(index)))
-        if bad.size:
-            raise ValueError(f"{path}, line {bad[0] + 2}: index "
-                             f"{float(index[bad[0]])!r} into {STIMULUS_FILE} is not "
-                             "an integer")
-        bad = np.flatnonzero((index < 0) | (index >= n_rows))
-        if bad.size:
-            raise ValueError(
-                f"{path}, line {bad[0] + 2}: index {int(index[bad[0]])} points outside "
-                f"{STIMULUS_FILE} (rows 0..{n_rows - 1})"
-            )
-        _, labels = _read_csv(root / label_path, root)
-        if labels.shape[1] != 2:
-            raise ValueError(f"{label_path}, line 1: expected 2 label columns "
-                             f"(competence, warmth), got {labels.shape[1]}")
-        bad = np.flatnonzero(~np.isfinite(labels).all(axis=1))
-        if bad.size:
-            raise ValueError(f"{label_path}, line {bad[0] + 2}: NaN or inf label")
-        if labels.shape[0] != data.shape[0]:
-            raise ValueError(
-                f"{label_path}, line {min(labels.shape[0], data.shape[0]) + 2}: "
-                f"{labels.shape[0]} label rows but {path} has {data.shape[0]} "
-                "feature rows"
-            )
-    except ValueError as exc:
-        return names, None, exc, None
-    # float32 per modality right away: the float64 parse is dropped per file
-    arrays = [(m, np.ascontiguousarray(data[:, cols], dtype=np.float32), ch)
-              for m, cols, ch in _split_columns("receiver", names[:-1],
-                                                split_modalities)]
-    return names, None, None, (arrays, index.astype(np.int64), labels)
 
 
 @validate_params(
@@ -345,187 +249,8 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
             targets.append(labels[a:b])
             receiver_ids.append(_as_id(stem))
             stimuli.append(stimulus)
-    if return_X_y:
-        return recordings, targets
-    return Bunch(
-        recordings=recordings, targets=targets, receivers=np.asarray(receiver_ids),
-        stimuli=np.asarray(stimuli), boundaries=starts, target_names=TARGET_NAMES,
-        frame_rate=float(frame_rate),
-        DESCR=f"IMPRESSION features and labels loaded from {root}",
+    return recordings_bunch(
+        recordings, targets, receiver_ids, stimuli, boundaries=starts,
+        frame_rate=frame_rate, return_X_y=return_X_y,
+        descr=f"IMPRESSION features and labels loaded from {root}",
     )
-
-
-# -- writing -----------------------------------------------------------------------
-def _check_label_rate(rec):
-    for name, stream in rec.streams.items():
-        if not at_label_rate(stream, rec):
-            raise ValueError(
-                f"{rec.name}: stream {name!r} has {stream.n_samples} samples at "
-                f"{stream.rate:g} Hz, but the released layout stores label-rate "
-                f"features ({rec.n_frames} samples at {rec.frame_rate:g} Hz); "
-                "resample first, e.g. with sklearn_impression.preprocessing.Resampler"
-            )
-
-
-def _columns(rec, domain):
-    return [(m, stream.channels) for m, stream in rec.domain_streams(domain).items()]
-
-
-@validate_params(
-    {
-        "root": [str, os.PathLike],
-        "recordings": ["array-like"],
-        "targets": ["array-like"],
-        "float_format": [str],
-        "overwrite": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def write_impression(root, recordings, targets, *, float_format="%.9g",
-                     overwrite=False):
-    """Write label-rate recordings in the released IMPRESSION layout.
-
-    Writes ``feats_stimuli/sti.csv`` (the emitter features of every stimulus,
-    stacked in sorted stimulus-id order), one ``feats_participant/<receiver>.csv``
-    per receiver (its recordings in the given order; receiver features, then a last
-    column ``sti_row`` with the row of ``sti.csv`` shown at that frame) and
-    ``labels/<receiver>.csv`` (competence, warmth), each with a header row. Column
-    names are ``<domain>.<modality>.<channel>`` (e.g. ``emitter.audio.mfcc_1``), so
-    :func:`load_impression` recovers the modalities. It also writes
-    ``feats_stimuli/stimuli.csv`` (stimulus id, first row, row count), which is not
-    part of the release, so the loader recovers the stimulus boundaries and ids
-    even where the index column runs on without a jump.
-
-    Parameters
-    ----------
-    root : str or path
-        Output folder (created if needed).
-    recordings : sequence of Recording
-        Label-rate recordings: every stream at ``rate == frame_rate`` with
-        ``n_frames`` samples (the output of
-        :class:`~sklearn_impression.preprocessing.Resampler`). All share the same
-        modalities and channels; recordings of one stimulus have identical emitter
-        streams. Receiver ids become file names, so they must be simple names.
-    targets : sequence of array-like of shape (n_frames, 2)
-        Competence and warmth per recording.
-    float_format : str, default="%.9g"
-        Format of feature values; ``"%.9g"`` round-trips float32 exactly. Labels
-        are always written with ``"%.17g"`` (exact float64).
-    overwrite : bool, default=False
-        Replace the CSV files of an existing layout under ``root`` (every ``*.csv``
-        in its three folders is removed first). Without it, an existing layout
-        raises :class:`FileExistsError`.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from sklearn_impression import Recording, Stream
-    >>> rec = Recording({"emitter.audio": Stream(np.ones((4, 1)), 25.0, ["zcr"]),
-    ...                  "receiver.physio": Stream(np.zeros((4, 1)), 25.0, ["gsr"])},
-    ...                 n_frames=4, receiver=7, stimulus="intro")
-    >>> root = tempfile.mkdtemp()
-    >>> write_impression(root, [rec], [np.zeros((4, 2))])
-    >>> sorted(os.listdir(os.path.join(root, "feats_participant")))
-    ['7.csv']
-    """
-    root = Path(root)
-    recordings, targets = list(recordings), list(targets)
-    if len(recordings) != len(targets):
-        raise ValueError(f"{len(recordings)} recordings but {len(targets)} targets")
-    if not recordings:
-        raise ValueError("no recordings to write")
-    first = recordings[0]
-    for i, rec in enumerate(recordings):
-        if not isinstance(rec, Recording):
-            raise TypeError(f"recordings[{i}] is a {type(rec).__name__}, expected a "
-                            "Recording")
-        _check_label_rate(rec)
-        for domain in DOMAINS:
-            if _columns(rec, domain) != _columns(first, domain):
-                raise ValueError(
-                    f"{rec.name}: {domain} modalities or channels differ from "
-                    f"{first.name}; all recordings need the same columns"
-                )
-        if rec.frame_rate != first.frame_rate:
-            raise ValueError(f"{rec.name}: frame rate {rec.frame_rate:g} Hz differs "
-                             f"from {first.name} ({first.frame_rate:g} Hz)")
-        y = np.asarray(targets[i], dtype=np.float64)
-        if y.shape != (rec.n_frames, 2):
-            raise ValueError(f"{rec.name}: targets have shape {y.shape}, expected "
-                             f"({rec.n_frames}, 2)")
-        targets[i] = y
-
-    # stimuli, each stored once; recordings of a stimulus must agree on it
-    owners = {}
-    for rec in recordings:
-        other = owners.setdefault(rec.stimulus, rec)
-        if other is rec:
-            continue
-        same = other.n_frames == rec.n_frames and all(
-            a is b or np.array_equal(a.values, b.values, equal_nan=True)
-            for a, b in zip(other.domain_streams("emitter").values(),
-                            rec.domain_streams("emitter").values(), strict=True)
-        )
-        if not same:
-            raise ValueError(f"{rec.name}: emitter streams differ from {other.name} "
-                             "of the same stimulus")
-    for s in owners:
-        if not isinstance(s, (str, Integral)) or re.search(r"[,\r\n]", str(s)):
-            raise ValueError(f"{owners[s].name}: stimulus id {s!r} must be an int or "
-                             "a string without commas or newlines")
-    try:
-        stimulus_order = sorted(owners)
-    except TypeError:
-        stimulus_order = list(owners)
-    stimulus_start, row = {}, 0
-    for s in stimulus_order:
-        stimulus_start[s] = row
-        row += owners[s].n_frames
-
-    by_receiver = {}
-    for rec, y in zip(recordings, targets, strict=True):
-        stem = str(rec.receiver)
-        if not _SAFE_STEM.match(stem):
-            raise ValueError(f"{rec.name}: receiver id {rec.receiver!r} cannot be a "
-                             "file name (use letters, digits, '_', '-', '.')")
-        if by_receiver.get(stem, [(rec, None)])[0][0].receiver != rec.receiver:
-            raise ValueError(f"{rec.name}: receiver ids {rec.receiver!r} and "
-                             f"{by_receiver[stem][0][0].receiver!r} give the same "
-                             "file name")
-        by_receiver.setdefault(stem, []).append((rec, y))
-
-    folders = [root / STIMULUS_FILE.parent, root / PARTICIPANT_DIR, root / LABEL_DIR]
-    existing = [p for f in folders if f.is_dir() for p in f.glob("*.csv")]
-    if existing and not overwrite:
-        raise FileExistsError(f"{root} already holds a layout ({existing[0]}); pass "
-                              "overwrite=True to replace it")
-    for path in existing:
-        path.unlink()
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def header(domain):
-        return ",".join(f"{m}.{c}" for m, chans in _columns(first, domain)
-                        for c in chans)
-
-    def features(rec, domain):
-        return np.hstack([s.values for s in rec.domain_streams(domain).values()])
-
-    with open(root / STIMULUS_FILE, "w", newline="") as handle:
-        handle.write(header("emitter") + "\n")
-        for s in stimulus_order:
-            _write_rows(handle, features(owners[s], "emitter"), float_format)
-    with open(root / STIMULUS_INDEX_FILE, "w", newline="") as handle:
-        handle.write("stimulus,start_row,n_rows\n")
-        for s in stimulus_order:
-            handle.write(f"{s},{stimulus_start[s]},{owners[s].n_frames}\n")
-    for stem, items in by_receiver.items():
-        with open(root / PARTICIPANT_DIR / f"{stem}.csv", "w", newline="") as handle:
-            handle.write(header("receiver") + f",{INDEX_COLUMN}\n")
-            for rec, _ in items:
-                rows = stimulus_start[rec.stimulus] + np.arange(rec.n_frames)
-                _write_rows(handle, features(rec, "receiver"), float_format, rows)
-        with open(root / LABEL_DIR / f"{stem}.csv", "w", newline="") as handle:
-            handle.write(",".join(TARGET_NAMES) + "\n")
-            for _, y in items:
-                _write_rows(handle, y, "%.17g")

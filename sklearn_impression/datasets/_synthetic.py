@@ -1,283 +1,52 @@
-"""Synthetic dyadic data shaped like the IMPRESSION corpus: :func:`make_impression`."""
+"""Synthetic dyadic data shaped like the IMPRESSION corpus: :func:`make_impression`.
+
+The modalities' rates and channels are in ``_impression_layout.py``, the signals
+in ``_impression_signals.py``.
+"""
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..recordings._constants import TARGET_NAMES
+from ..recordings._bunch import recordings_bunch
 from ..recordings._recording import Recording, Stream
+from ._generator_base import (
+    _GENERATOR_CONSTRAINTS,
+    _resolve_frames,
+    _sample_times,
+    _seeded_rng,
+)
+from ._impression_layout import (
+    DEFAULT_CHANNELS,
+    DEFAULT_RATES,
+    _channel_names,
+    _resolve_channels,
+    _resolve_rates,
+)
+from ._impression_signals import (
+    _gaze_duration,
+    _impression_basis,
+    _loadings,
+    _physio,
+    _sensor,
+    _SlowSignal,
+    _stepwise_slider,
+)
 
 __all__ = ["make_impression", "DEFAULT_RATES", "DEFAULT_CHANNELS"]
 
 
-#: Sampling rate in Hz of each synthetic modality (IMPRESSION-like devices).
-DEFAULT_RATES = {
-    "emitter.audio": 100.0,  # openSMILE low-level descriptors, 10 ms hop
-    "emitter.eye": 50.0,  # gaze directions
-    "emitter.face": 25.0,  # OpenFace on the 25 fps stimulus video
-    "receiver.eye": 250.0,  # screen eye tracker
-    "receiver.face": 29.97,  # webcam (NTSC rate: a non-integer ratio to 25 Hz)
-    "receiver.physio": 256.0,  # BVP, ECG, GSR
-}
-
-#: Channel count of each modality in the default call.
-DEFAULT_CHANNELS = {
-    "emitter": {"audio": 15, "eye": 8, "face": 35},
-    "receiver": {"eye": 9, "face": 35, "physio": 3},
-}
-
-# Modality that absorbs the rest when a whole domain's channel count is given.
-_GROWING = {"emitter": "audio", "receiver": "eye"}
-
-_AU_INTENSITY = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)
-_AU_PRESENCE = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45)
-_POOLS = {
-    "emitter.eye": ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y",
-                    "gaze_1_z", "gaze_angle_x", "gaze_angle_y"),
-    "receiver.eye": ("gaze_duration", "gaze_x", "gaze_y", "eye_left_x", "eye_left_y",
-                     "eye_left_z", "eye_right_x", "eye_right_y", "eye_right_z",
-                     "pupil_left", "pupil_right"),
-    "receiver.physio": ("bvp", "ecg", "gsr"),
-}
-
-
-def _channel_names(modality, n):
-    """``n`` realistic channel names for ``modality`` (generic ones past the pool)."""
-    kind = modality.split(".", 1)[1]
-    if kind == "audio":
-        tail = ("voice_prob", "rms_energy", "zcr")[: min(n, 3)]
-        return [f"mfcc_{k}" for k in range(1, n - len(tail) + 1)] + list(tail)
-    if kind == "face":
-        # OpenFace order: intensities AUxx_r, then presences AUxx_c. A small face
-        # takes units alternately (AU01_r, AU01_c, AU02_r, ...); past OpenFace's 35
-        # units come intensities of further FACS numbers, then generic names.
-        units = [(a, s) for a in sorted(set(_AU_INTENSITY) | set(_AU_PRESENCE))
-                 for s in "rc" if a in (_AU_INTENSITY if s == "r" else _AU_PRESENCE)]
-        units += [(a, "r") for a in range(1, 100) if a not in _AU_PRESENCE]
-        units = sorted(units[:n], key=lambda u: (u[1] == "c", u[0]))
-        names = [f"AU{a:02d}_{s}" for a, s in units]
-        return names + [f"face_{k}" for k in range(len(names) + 1, n + 1)]
-    pool = list(_POOLS.get(modality, ()))[:n]
-    return pool + [f"{kind}_{k}" for k in range(len(pool) + 1, n + 1)]
-
-
-def _resolve_channels(domain, spec):
-    """Channel counts ``{modality: n}`` of one domain from the user's spec."""
-    default = DEFAULT_CHANNELS[domain]
-    if spec is None:
-        counts = dict(default)
-    elif isinstance(spec, Integral):
-        grow = _GROWING[domain]
-        fixed = sum(n for m, n in default.items() if m != grow)
-        if spec < fixed + 1:
-            raise ValueError(
-                f"{domain}_channels={spec} is too small: an integer keeps the default "
-                f"{ {m: n for m, n in default.items() if m != grow} } and gives the "
-                f"rest to {domain}.{grow}, so it must be >= {fixed + 1}; pass a dict "
-                "such as {'audio': 4, 'eye': 2, 'face': 2} for fewer channels"
-            )
-        counts = dict(default)
-        counts[grow] = int(spec) - fixed
-    else:
-        unknown = set(spec) - set(default)
-        if unknown:
-            raise ValueError(
-                f"{domain}_channels: unknown modalities {sorted(unknown)}; the "
-                f"{domain} has {sorted(default)}"
-            )
-        counts = {m: spec.get(m, 0) for m in default}
-        for m, n in counts.items():
-            if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-                raise ValueError(
-                    f"{domain}_channels[{m!r}] must be an integer >= 0, got {n!r}"
-                )
-        if sum(counts.values()) == 0:
-            raise ValueError(f"{domain}_channels: the {domain} needs >= 1 channel")
-    return {f"{domain}.{m}": int(n) for m, n in counts.items() if n > 0}
-
-
-def _resolve_frames(stimulus_duration, stimulus_frames, n_stimuli, frame_rate):
-    if stimulus_frames is not None:
-        if stimulus_duration is not None:
-            raise ValueError("give stimulus_duration or stimulus_frames, not both")
-        frames = np.broadcast_to(np.asarray(stimulus_frames), (n_stimuli,))
-        if frames.dtype.kind not in "iu" or frames.min() < 1:
-            raise ValueError(
-                "stimulus_frames must hold integers >= 1 (label frames per stimulus)"
-            )
-        return frames.astype(np.intp)
-    seconds = 24.0 if stimulus_duration is None else stimulus_duration
-    seconds = np.asarray(seconds, dtype=float)
-    if seconds.ndim > 1 or (seconds.ndim == 1 and seconds.shape[0] != n_stimuli):
-        raise ValueError(
-            f"stimulus_duration must be a number or a sequence of {n_stimuli} "
-            f"durations in seconds, got shape {seconds.shape}"
-        )
-    seconds = np.broadcast_to(seconds, (n_stimuli,))
-    frames = np.rint(seconds * frame_rate)
-    if not np.all(np.isfinite(frames)) or frames.min() < 1:
-        raise ValueError(
-            "stimulus_duration must give >= 1 label frame per stimulus, got "
-            f"{seconds.tolist()} s at {frame_rate} Hz"
-        )
-    return frames.astype(np.intp)
-
-
-class _SlowSignal:
-    """Sum of random sinusoids, unit variance per dimension; evaluable at any time."""
-
-    def __init__(self, rng, n_dims, low_hz, high_hz, n_components=6):
-        self.freq = np.exp(rng.uniform(np.log(low_hz), np.log(high_hz),
-                                       (n_components, n_dims)))
-        self.phase = rng.uniform(0, 2 * np.pi, (n_components, n_dims))
-        amp = rng.uniform(0.5, 1.5, (n_components, n_dims))
-        self.amp = amp * np.sqrt(2.0 / (amp**2).sum(axis=0))
-
-    def exact(self, t):
-        out = np.zeros((t.shape[0], self.freq.shape[1]))
-        two_pi_t = 2 * np.pi * t[:, np.newaxis]
-        for f, p, a in zip(self.freq, self.phase, self.amp, strict=True):
-            out += a * np.sin(two_pi_t * f + p)
-        return out
-
-    def __call__(self, t):
-        # Exact on a grid of 32 points per period of the fastest component, linear
-        # in between (error < 0.5 %): far cheaper than sines at 250 Hz.
-        step = 1.0 / (32 * self.freq.max())
-        if t.shape[0] < 2 or (t[-1] - t[0]) / step > 0.5 * t.shape[0]:
-            return self.exact(t)
-        grid = np.arange(t[0], t[-1] + step, step)
-        coarse = self.exact(grid)
-        return np.column_stack([np.interp(t, grid, coarse[:, d])
-                                for d in range(coarse.shape[1])])
-
-
-def _impression_basis(z):
-    """Nonlinear features of a (competence, warmth) trajectory that drive sensors."""
-    c, w = z[:, 0], z[:, 1]
-    return np.column_stack([c, w, np.tanh(c), np.tanh(w), 0.5 * c * w])
-
-
-def _transform(names, values):
-    """In place: map unit-scale drives to each channel's physical range."""
-    for j, name in enumerate(names):
-        v = values[:, j]
-        if name.startswith("AU") and name.endswith("_c"):
-            v[:] = v > 0.5
-        elif name.startswith("AU"):
-            np.clip(v - 0.3, 0, 5, out=v)
-        elif name.startswith("mfcc_"):
-            v *= 12.0 / np.sqrt(int(name[5:]))
-        elif name == "voice_prob":
-            v[:] = 1 / (1 + np.exp(-1.5 * v))
-        elif name == "rms_energy":
-            v[:] = 0.05 * np.exp(0.5 * v)
-        elif name == "zcr":
-            v[:] = 0.15 / (1 + np.exp(-v))
-        elif name in ("gaze_0_z", "gaze_1_z"):
-            v[:] = -0.95 + 0.02 * v
-        elif name.startswith("gaze_") and name != "gaze_duration":
-            v *= 0.15
-            if name in ("gaze_x", "gaze_y"):  # screen location in [0, 1]
-                v += 0.5
-        elif name.startswith("eye_") and name[-2:] in ("_x", "_y", "_z"):
-            axis = name[-1]
-            v *= {"x": 15.0, "y": 10.0, "z": 25.0}[axis]  # eye position in mm
-            v += {"x": 31.5 if "left" in name else -31.5, "y": 0.0, "z": 600.0}[axis]
-        elif name.startswith("pupil"):
-            v *= 0.4
-            v += 3.5
-
-
-def _loadings(rng, n_channels, strength):
-    """How a modality's channels load on the impression basis (shared by all)."""
-    return rng.normal(0, strength / np.sqrt(5), (5, n_channels))
-
-
-def _sensor(rng, names, drive_basis, nuisance, load, noise, gains=None):
-    """``(n, n_channels)`` float32: impression basis and nuisance mixed, plus noise."""
-    n, n_channels = drive_basis.shape[0], len(names)
-    mix = rng.normal(0, 1 / np.sqrt(nuisance.shape[1]), (nuisance.shape[1], n_channels))
-    values = np.hstack([drive_basis, nuisance]).astype(np.float32) @ np.vstack(
-        [load, mix]).astype(np.float32)
-    if noise > 0:
-        values += np.float32(noise) * rng.standard_normal((n, n_channels),
-                                                          dtype=np.float32)
-    if gains is not None:
-        values *= gains[0]
-        values += gains[1]
-    _transform(names, values)
-    return values
-
-
-def _physio(rng, names, t, rate, perceived_late, nuisance, noise, person):
-    """BVP, ECG, GSR shaped like real ones; heart rate and GSR follow the impression."""
-    arousal = perceived_late @ np.array([0.6, 0.4])
-    heart_rate = person["hr"] + 5.0 * arousal + 2.0 * nuisance[:, 0]  # beats/min
-    np.clip(heart_rate, 45, 140, out=heart_rate)
-    phase = person["phase"] + np.cumsum(heart_rate / 60.0) / rate
-    cycle = phase % 1.0
-    out = np.empty((t.shape[0], len(names)), dtype=np.float32)
-    for j, name in enumerate(names):
-        sd = 0.02 * noise
-        if name == "ecg":  # P, QRS, T waves in mV
-            v = (0.12 * np.exp(-0.5 * ((cycle - 0.30) / 0.025) ** 2)
-                 - 0.10 * np.exp(-0.5 * ((cycle - 0.46) / 0.008) ** 2)
-                 + 1.00 * np.exp(-0.5 * ((cycle - 0.50) / 0.010) ** 2)
-                 - 0.15 * np.exp(-0.5 * ((cycle - 0.53) / 0.010) ** 2)
-                 + 0.30 * np.exp(-0.5 * ((cycle - 0.75) / 0.050) ** 2)
-                 + 0.05 * nuisance[:, 1])
-        elif name == "bvp":  # systolic peak and dicrotic wave, after the R wave
-            lagged = (cycle - 0.78) % 1.0
-            amplitude = person["bvp"] * (1 + 0.15 * arousal)
-            v = amplitude * (np.exp(-0.5 * ((lagged - 0.25) / 0.09) ** 2)
-                             + 0.35 * np.exp(-0.5 * ((lagged - 0.55) / 0.08) ** 2))
-        elif name == "gsr":  # tonic level in microsiemens with slow drift
-            v = person["gsr"] * (1 + 0.15 * nuisance[:, 2]) + 0.8 * arousal
-            np.maximum(v, 0.05, out=v)
-        else:
-            v = _sensor(rng, [name], _impression_basis(perceived_late), nuisance,
-                        person["load"][name], noise)[:, 0]
-            sd = 0
-        out[:, j] = v
-        if sd:
-            out[:, j] += rng.standard_normal(t.shape[0], dtype=np.float32) * sd
-    return out
-
-
-def _gaze_duration(rng, t, perceived):
-    """Seconds since the current fixation began; longer fixations with competence."""
-    # fixations last 0.06 s + Exp(0.3 s), scaled by exp(0.3 c) (c clipped to +-2):
-    # 0.05 s per fixation on average is a safe overestimate of how many are needed
-    n_fix = int((t[-1] + 1.0) / 0.05) + 16
-    base = rng.exponential(0.3, n_fix) + 0.06
-    starts = np.concatenate([[0.0], np.cumsum(base)[:-1]])
-    idx = np.minimum(np.searchsorted(t, starts), t.shape[0] - 1)
-    dur = base * np.exp(0.3 * np.clip(perceived[idx, 0], -2, 2))
-    starts = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
-    k = np.searchsorted(starts, t, side="right") - 1
-    return (t - starts[k]).astype(np.float32)
-
-
 @validate_params(
     {
-        "n_receivers": [Interval(Integral, 1, None, closed="left")],
-        "n_stimuli": [Interval(Integral, 1, None, closed="left")],
-        "stimulus_duration": [Interval(Real, 0, None, closed="neither"), "array-like",
-                              None],
+        **_GENERATOR_CONSTRAINTS,
         "stimulus_frames": [Interval(Integral, 1, None, closed="left"), "array-like",
                             None],
-        "frame_rate": [Interval(Real, 0, None, closed="neither")],
         "emitter_channels": [Interval(Integral, 1, None, closed="left"), dict, None],
         "receiver_channels": [Interval(Integral, 1, None, closed="left"), dict, None],
         "rates": [dict, None],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "return_X_y": ["boolean"],
-        "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -407,24 +176,15 @@ def make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     frames = _resolve_frames(stimulus_duration, stimulus_frames, n_stimuli, frame_rate)
     channels = {**_resolve_channels("emitter", emitter_channels),
                 **_resolve_channels("receiver", receiver_channels)}
-    all_rates = dict(DEFAULT_RATES)
-    for name, rate in (rates or {}).items():
-        if name not in DEFAULT_RATES:
-            raise ValueError(f"rates: unknown modality {name!r}; known: "
-                             f"{sorted(DEFAULT_RATES)}")
-        if isinstance(rate, bool) or not isinstance(rate, Real) or not rate > 0:
-            raise ValueError(f"rates[{name!r}] must be a positive number, got {rate!r}")
-        all_rates[name] = float(rate)
+    all_rates = _resolve_rates(rates)
     names = {m: _channel_names(m, n) for m, n in channels.items()}
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rng = np.random.default_rng(seed)
+    rng = _seeded_rng(random_state)
     noise = float(noise)
     frame_rate = float(frame_rate)
     mixing = np.array([[1.0, 0.4], [0.0, np.sqrt(1 - 0.16)]])
 
     def timeline(n_frames, modality):
-        n = max(int(round(n_frames / frame_rate * all_rates[modality])), 1)
-        return np.arange(n) / all_rates[modality]
+        return _sample_times(n_frames, frame_rate, all_rates[modality], 1)
 
     # how channels express the impression: one map per modality for all emitters,
     # one for all receivers (receivers differ by sensor gains and offsets)
@@ -501,29 +261,19 @@ def make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     targets = np.empty_like(impressions)
     for s in range(n_stimuli):
         # one slider loop per stimulus, vectorised over receivers
-        u = np.stack(list(impressions[:, s]))  # (n_receivers, n_frames, 2)
-        y = np.empty_like(u)
-        level = step * np.rint(u[:, 0] / step)
-        for k in range(u.shape[1]):
-            gap = u[:, k] - level
-            move = np.abs(gap) >= 0.75 * step
-            level = np.where(move, level + step * np.rint(gap / step), level)
-            y[:, k] = level
+        y = _stepwise_slider(np.stack(list(impressions[:, s])), step)
         for r in range(n_receivers):
             targets[r, s] = y[r]
-    targets = list(targets.ravel())
-    if return_X_y:
-        return recordings, targets
-    return Bunch(
-        recordings=recordings,
-        targets=targets,
-        receivers=np.asarray(receivers),
-        stimuli=np.asarray(stimuli),
+    return recordings_bunch(
+        recordings,
+        list(targets.ravel()),
+        receivers,
+        stimuli,
         impression=list(impressions.ravel()),
         offsets=offset,
         scales=scale,
         lags=lag,
-        target_names=TARGET_NAMES,
         frame_rate=frame_rate,
-        DESCR=make_impression.__doc__.split("Parameters\n")[0],
+        descr=make_impression.__doc__.split("Parameters\n")[0],
+        return_X_y=return_X_y,
     )

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..recordings._constants import TARGET_NAMES
+from ..recordings._bunch import recordings_bunch
 from ..recordings._csv import _as_id, _read_csv
 from ..recordings._recording import Recording, Stream, split_modality_name
 from ._align import TimedStream, align_streams
@@ -375,12 +374,9 @@ def load_raw_sessions(root, *, frame_rate=25.0, feature_set="IS09", physio="raw"
         stimuli.append(stimulus)
         alignment.append(record)
         spans.append(span)
-    if return_X_y:
-        return recordings, targets
-    return Bunch(
-        recordings=recordings, targets=targets, receivers=np.asarray(receivers),
-        stimuli=np.asarray(stimuli), alignment=alignment, spans=spans,
-        target_names=TARGET_NAMES, frame_rate=float(frame_rate),
-        DESCR=f"raw dyadic sessions loaded from {root} ({feature_set} audio, "
+    return recordings_bunch(
+        recordings, targets, receivers, stimuli, alignment=alignment, spans=spans,
+        frame_rate=frame_rate, return_X_y=return_X_y,
+        descr=f"raw dyadic sessions loaded from {root} ({feature_set} audio, "
               f"{physio} physiology)",
     )
