@@ -48,7 +48,8 @@ def plot_loss_trends(history, *, losses=("kd", "se"), path=None):
 
     Returns
     -------
-    matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure
+        One panel per loss: its train and valid values per epoch.
 
     Examples
     --------
@@ -98,10 +99,12 @@ def plot_traces(y_true, y_pred, *, labels=None, target_names=TARGET_NAMES,
     max_recordings : int, default=3
         Plot the first ``max_recordings`` recordings.
     path : str or Path, default=None
+        Save the figure as a PNG there.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure
+        One row of panels per recording, one panel per target.
 
     Examples
     --------
@@ -144,11 +147,14 @@ def plot_receiver_ccc(receiver_ccc, *, target_names=TARGET_NAMES, title=None,
         <sklearn_impression.model_selection.ProtocolResult>`.
     target_names : sequence of str, default=("competence", "warmth")
     title : str, default=None
+        Title of the chart; ``None`` means "CCC per receiver".
     path : str or Path, default=None
+        Save the figure as a PNG there.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure
+        One group of bars per receiver, one bar per target.
 
     Examples
     --------
