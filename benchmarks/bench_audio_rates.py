@@ -14,7 +14,13 @@ descriptors are computed two ways and compared with those of the 16 kHz file:
 The error of a channel is the RMS difference over the frames both have, divided
 by the 16 kHz channel's standard deviation. Reported per rate: the median over
 the 16 channels and the RMS-energy and zero-crossing-rate channels (native),
-the median and the worst channel (resampled).
+the median and the worst channel (resampled), and in how many channels the
+resampled descriptors are the closer ones.
+
+Two tones as well: a 200 Hz sine (amplitude 0.3, 1 s) at 48 kHz, openSMILE at
+the native rate against 16 kHz (ratio of the median zero-crossing rate and of
+the median RMS energy) and ``audio_features`` (resampled); and the median IS09
+F0 of pure sines (0.6 s) at 16 kHz for ``--tones`` Hz, as read minus true.
 
 Run ``python benchmarks/bench_audio_rates.py [--rates 8000 ...]``; needs the
 ``features`` extra; prints JSON. A few seconds of CPU.
@@ -54,6 +60,8 @@ def _frame(smile, signal, rate):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rates", type=int, nargs="+", default=RATES)
+    parser.add_argument("--tones", type=float, nargs="+",
+                        default=[100, 120, 130, 160, 200, 230, 260, 280, 320])
     args = parser.parse_args(argv)
 
     import opensmile
@@ -89,11 +97,37 @@ def main(argv=None):
                 "resampled_median": round(float(np.median(resampled)), 4),
                 "resampled_worst": round(float(resampled[worst]), 4),
                 "resampled_worst_channel": channels[worst],
+                "resampled_closer_channels": int(np.sum(resampled < native)),
                 "native_per_channel": [round(float(v), 4) for v in native],
                 "resampled_per_channel": [round(float(v), 4) for v in resampled],
             })
+    zcr, rms = channels.index("pcm_zcr_sma"), channels.index("pcm_RMSenergy_sma")
+
+    def sine(rate, freq, seconds):
+        return (0.3 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)
+                ).astype(np.float32)
+
+    def medians(values):
+        return np.median(values[10:-10], axis=0)
+
+    at16 = medians(_frame(smile, sine(16000, 200, 1.0), 16000)[0])
+    at48 = medians(_frame(smile, sine(48000, 200, 1.0), 48000)[0])
+    resampled48 = medians(audio_features(sine(48000, 200, 1.0), 48000).values)
+    tone = {"sine": "200 Hz, amplitude 0.3, 1 s",
+            "native_48k_over_16k": {"zcr": round(float(at48[zcr] / at16[zcr]), 3),
+                                    "rms_energy": round(float(at48[rms] / at16[rms]),
+                                                        3)},
+            "resampled_48k_over_16k": {
+                "zcr": round(float(resampled48[zcr] / at16[zcr]), 3),
+                "rms_energy": round(float(resampled48[rms] / at16[rms]), 3)}}
+    f0 = channels.index("F0_sma")
+    pure = [{"hz": freq, "f0_read_minus_true": round(float(
+        medians(_frame(smile, sine(16000, freq, 0.6), 16000)[0])[f0] - freq), 2)}
+        for freq in args.tones]
     print(json.dumps({
         "benchmark": "bench_audio_rates",
+        "tone_200hz": tone,
+        "pure_sine_f0_16k": pure,
         "sound": f"{SPEECH.name}, {rate0} Hz, {len(speech) / rate0:.2f} s",
         "feature_set": "IS09 low-level descriptors",
         "channels": channels,

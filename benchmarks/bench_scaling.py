@@ -95,7 +95,9 @@ def worker(root, n_receivers, epochs, batch_size, threads, validation_fraction):
 
     torch.set_num_threads(threads)
     marks = Marks()
-    marks.wrap(regressor_module, "flatten", "fit.validate_flatten")
+    # the input checks and the flattening into frames (a method since the
+    # regressor's inputs got their own module)
+    marks.wrap(CrossDomainRegressor, "_frames", "fit.validate_flatten")
     marks.wrap(regressor_module.Standardizer, "fit", "fit.standardize",
                classmethod_=True)
     marks.wrap(regressor_module, "split_validation", "fit.validation_split")
