@@ -36,7 +36,10 @@ from sklearn_impression.model_selection import (  # noqa: E402
     head_seconds,
 )
 from sklearn_impression.persistence._files import load_model, save_model  # noqa: E402
+from sklearn_impression.recordings._flat import flatten  # noqa: E402
 from sklearn_impression.regressor import CrossDomainRegressor  # noqa: E402
+from sklearn_impression.regressor._inputs import normalize  # noqa: E402
+from sklearn_impression.regressor._net import predict_standardized  # noqa: E402
 
 from _builders import dyadic_frames, label_rate_frames, tiny_net  # noqa: E402
 
@@ -139,9 +142,12 @@ def test_unknown_receivers_get_the_population_vector_one_warning(data):
         "seen in fit, not enrolled with adapt); they get the population listener "
         "vector and no output calibration")
     # Row 0 for every frame: the same as an explicit population row.
-    frames = model.scaler_.transform(model._frames(X, reset=False))
+    normalized = normalize(X, model.normalize_by, model.listeners_.statistics)
+    frames = model.scaler_.transform(flatten(normalized))
     frames.listener = np.zeros(frames.n_frames, dtype=np.int64)
-    expected = model.scaler_.inverse_targets(model._predict_standardized(frames))
+    expected = model.scaler_.inverse_targets(predict_standardized(
+        model.net_, frames, window=model.window, hop=model.hop,
+        listener_adaptation=True))
     np.testing.assert_allclose(np.concatenate(pred), expected, rtol=1e-6)
 
 
@@ -302,9 +308,12 @@ def test_adapt_bad_input(data, rng):
         model.adapt(X, bad)
     with pytest.raises(ValueError, match="needs the enrolment targets"):
         model.adapt(X, None)
-    with pytest.raises(ValueError, match="calibration must be one of"):
+    with pytest.raises(ValueError, match="'calibration' parameter of "
+                                         "CrossDomainRegressor.adapt must be a str "
+                                         "among .*Got 'gain'"):
         model.adapt(X, y, calibration="gain")
-    with pytest.raises(ValueError, match="lag_range must be a number >= 0"):
+    with pytest.raises(ValueError, match="'lag_range' parameter .* must be a float "
+                                         "in the range \\[0.0, inf\\)"):
         model.adapt(X, y, lag_range=-1.0)
     with pytest.raises(ValueError, match="lag_range=2.0 s needs the labels' rate"):
         model.adapt(_with_label_rate(X, None), y)
@@ -320,11 +329,14 @@ def test_adapt_bad_input(data, rng):
 def test_adapt_validates_every_number_by_name(data):
     model = _fit(data)
     X, y = _split(data, ("p3",))
-    for name, value in (("steps", -1), ("lr", -0.1), ("l2", True),
+    for name, value in (("steps", -1), ("steps", 2.5), ("lr", -0.1), ("l2", "0.1"),
                         ("lag_range", [1.0])):
-        with pytest.raises(ValueError, match=rf"^{name} must be a number >= 0, got "
-                                             rf"{re.escape(repr(value))}$"):
+        with pytest.raises(ValueError, match=rf"^The '{name}' parameter of "
+                                             r"CrossDomainRegressor.adapt must be .* "
+                                             rf"Got {re.escape(repr(value))} "
+                                             r"instead\.$"):
             model.adapt(X, y, **{name: value})
+    assert model.listener_ids_ == []  # checked before any state changed
     with pytest.raises(ValueError, match=r"^adapt needs the enrolment targets y$"):
         model.adapt(X, None)
     with pytest.raises(ValueError, match=r"^adapt needs receiver ids, and a ndarray "
@@ -763,6 +775,7 @@ def test_models_from_before_the_stimulus_term_still_predict(crowd):
     """Unpickling fills what later versions added (one upgrade step)."""
     X, y, fitted = crowd
     state = dict(fitted.__getstate__())  # a copy: it can be the live __dict__
+    state.update(state.pop("listeners_").attributes())  # attributes, as then
     for name in ("listener_stimulus_", "stimulus_ids_", "stimulus_traces_",
                  "listener_trace_gain_", "listener_trace_offset_",
                  "normalization_receivers_", "normalization_means_",

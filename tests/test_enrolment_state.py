@@ -47,5 +47,8 @@ def test_adapt_names_a_non_numeric_argument(name):
     X, y = _frames(["a", "b"], 100)
     model = CrossDomainRegressor(**tiny_net(max_epochs=1)).fit(X, y)
     new, y_new = _frames(["new"], 100, seed=1)
-    with pytest.raises(ValueError, match=f"{name} must be a number >= 0, got '1'"):
+    with pytest.raises(ValueError, match=f"^The '{name}' parameter of "
+                                         "CrossDomainRegressor.adapt must be .*"
+                                         "Got '1' instead.$"):
         model.adapt(new, y_new, **{name: "1"})
+    assert model.listener_ids_ == []

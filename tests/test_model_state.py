@@ -22,7 +22,7 @@ def fitted():
 
 def test_regressor_state_is_arrays_values_and_a_network_state(fitted):
     model, _ = fitted
-    state = model._get_model_state()
+    state = model.__sklearn_impression_state__()
     assert not set(state) & set(model.get_params())
     assert isinstance(state["scaler_"], Standardizer)
     network = state["net_"]
@@ -35,8 +35,8 @@ def test_regressor_state_is_arrays_values_and_a_network_state(fitted):
 def test_save_model_uses_the_estimator_hooks(fitted, tmp_path, monkeypatch):
     model, X = fitted
     calls = []
-    get, restore = (CrossDomainRegressor._get_model_state,
-                    CrossDomainRegressor._from_model_state.__func__)
+    get, restore = (CrossDomainRegressor.__sklearn_impression_state__,
+                    CrossDomainRegressor.__sklearn_impression_restore__.__func__)
 
     def spy_get(self):
         calls.append("get")
@@ -46,8 +46,8 @@ def test_save_model_uses_the_estimator_hooks(fitted, tmp_path, monkeypatch):
         calls.append(("restore", sorted(kwargs)))
         return restore(cls, params, state, **kwargs)
 
-    monkeypatch.setattr(CrossDomainRegressor, "_get_model_state", spy_get)
-    monkeypatch.setattr(CrossDomainRegressor, "_from_model_state",
+    monkeypatch.setattr(CrossDomainRegressor, "__sklearn_impression_state__", spy_get)
+    monkeypatch.setattr(CrossDomainRegressor, "__sklearn_impression_restore__",
                         classmethod(spy_restore))
     save_model(model, tmp_path / "m.safetensors")
     loaded = load_model(tmp_path / "m.safetensors")
@@ -57,8 +57,10 @@ def test_save_model_uses_the_estimator_hooks(fitted, tmp_path, monkeypatch):
 
 def test_standardizer_state_round_trip_and_errors():
     scaler = Standardizer(*(np.arange(k, k + 2.0) for k in range(6)))
-    again = Standardizer._from_model_state(scaler._get_model_state())
-    for name, value in scaler._get_model_state().items():
+    again = Standardizer.__sklearn_impression_restore__(
+        scaler.__sklearn_impression_state__())
+    for name, value in scaler.__sklearn_impression_state__().items():
         np.testing.assert_array_equal(getattr(again, name), value)
     with pytest.raises(ValueError, match=r"scaler_ has fields \['emitter_mean'\]"):
-        Standardizer._from_model_state({"emitter_mean": np.zeros(1)}, "scaler_")
+        Standardizer.__sklearn_impression_restore__({"emitter_mean": np.zeros(1)},
+                                                    "scaler_")

@@ -145,11 +145,25 @@ def apply_params(pipeline, params):
                              f"parameter {param!r}{hint}")
     pipeline.set_params(**params)
     for step in steps.values():
-        if hasattr(step, "_validate_params"):
-            step._validate_params()
-        if hasattr(step, "_check_params"):
-            step._check_params()
+        _check_step_params(step)
     return pipeline
+
+
+def _check_step_params(step):
+    """A step's parameters as its ``fit`` would check them, before any data is
+    read: scikit-learn's declared constraints, and the regressor's rules
+    between parameters."""
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    from ..regressor import CrossDomainRegressor
+    from ..regressor._params import check_param_combinations
+
+    constraints = getattr(type(step), "_parameter_constraints", None)
+    if constraints is not None:
+        validate_parameter_constraints(constraints, step.get_params(deep=False),
+                                       caller_name=type(step).__name__)
+    if isinstance(step, CrossDomainRegressor):
+        check_param_combinations(step.get_params(deep=False))
 
 
 def pipeline_params(pipeline):

@@ -23,8 +23,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..recordings._flat import check_targets, frame_chunks
+from ..recordings._flat import frame_chunks
 from ..recordings._frames import DyadicFrames
+from ..recordings._inputs import array_output, check_fit_input, check_predict_input
 
 __all__ = ["ConstantPredictor", "RidgeBaseline"]
 
@@ -40,14 +41,12 @@ def _fit_inputs(estimator, X, y):
 
     Raises a ``ValueError`` naming the estimator when there is no frame to fit.
     """
+    X, y, y_1d = check_fit_input(estimator, X, y)
     estimator._array_input = not isinstance(X, DyadicFrames)
     if estimator._array_input:
-        X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True,
-                             dtype=np.float64)
-        estimator._y_1d = y.ndim == 1
+        estimator._y_1d = y_1d
         X, y = _wrap_array(X), [y.reshape(len(y), -1)]
     else:
-        y = check_targets(X, y)
         estimator.n_features_in_ = X.n_features
     if X.n_frames < 1:
         raise ValueError(f"{type(estimator).__name__} needs at least one frame")
@@ -55,18 +54,17 @@ def _fit_inputs(estimator, X, y):
 
 
 def _predict_inputs(estimator, X):
+    X = check_predict_input(estimator, X)
     if isinstance(X, DyadicFrames):
         _check_features(X, estimator)
         return X, False
-    X = validate_data(estimator, X, reset=False, dtype=np.float64)
     return _wrap_array(X), True
 
 
 def _predict_output(estimator, values, as_array):
     if not as_array:
         return values
-    out = values[0]
-    return out[:, 0] if getattr(estimator, "_y_1d", False) else out
+    return array_output(values[0], getattr(estimator, "_y_1d", False))
 
 
 def _check_features(X, estimator):

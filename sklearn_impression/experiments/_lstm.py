@@ -124,9 +124,10 @@ class LSTMBaseline(_FrameBaseline):
 
     # -- data layout -------------------------------------------------------
     def _frames(self, X, y=None):
-        """Validated flat frames (before torch), standardised after fit."""
+        """Validated flat frames (before torch), standardised; with targets
+        (``fit``) the scaler is fitted first."""
         frames = flatten(X, y)
-        if not hasattr(self, "scaler_") or y is not None:
+        if y is not None:
             self.scaler_ = Standardizer.fit(replace(frames, y=None), self.standardize)
         return replace(self.scaler_.transform(replace(frames, y=None)), y=frames.y)
 
@@ -141,15 +142,12 @@ class LSTMBaseline(_FrameBaseline):
                     f"recording {i} has {n} frames, fewer than window={self.window}"
                 )
 
-    def _dataset(self, torch, frames, hop, device):
+    def _dataset(self, frames, hop, device):
         """A :class:`FrameDataset` of the frames cut into windows."""
         from ..nn import FrameDataset, window_table
 
         windows = window_table(frames.lengths, self.window, hop)[0]
-        return FrameDataset(*(None if a is None else torch.as_tensor(a, device=device)
-                              for a in (frames.emitter, frames.receiver,
-                                        frames.emitter_row, frames.y)),
-                            windows=torch.as_tensor(windows, device=device))
+        return FrameDataset.from_frames(frames, device, windows=windows)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -159,7 +157,7 @@ class LSTMBaseline(_FrameBaseline):
         frames = self._frames(X, y)  # validates before torch
         from ..utils._torch import import_torch
 
-        torch = import_torch()
+        import_torch()
         from skorch import NeuralNetRegressor
 
         from ..regressor._callbacks import frame_net_params, seeded_torch
@@ -168,7 +166,7 @@ class LSTMBaseline(_FrameBaseline):
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         device = str(self.device)
         frames = replace(frames, y=frames.y.astype(np.float32))
-        dataset = self._dataset(torch, frames, self.hop or self.window, device)
+        dataset = self._dataset(frames, self.hop or self.window, device)
         self.net_ = NeuralNetRegressor(
             LSTMRegressorModule,
             module__n_features=X.n_features,
@@ -200,10 +198,10 @@ class LSTMBaseline(_FrameBaseline):
         frames = self._frames(X)
         from ..utils._torch import import_torch
 
-        torch = import_torch()
+        import_torch()
         from ..nn import average_windows
 
-        dataset = self._dataset(torch, frames, self.window, self.net_.device)
+        dataset = self._dataset(frames, self.window, self.net_.device)
         y_windows = self.net_.forward(dataset, training=False,
                                       device=self.net_.device).cpu().numpy()
         values = average_windows(y_windows, dataset.windows.cpu().numpy(), None,

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, GroupKFold
 
+from ..recordings._ids import group_ids
 from ._enrolment import _check_seconds
-from ._protocols import check_n_splits, group_ids
+from ._protocols import check_n_splits
 
 __all__ = ["CrossedEnrolmentSplit", "CrossedGroupKFold"]
 

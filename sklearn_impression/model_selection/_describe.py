@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from ..recordings._frames import DyadicFrames
+from ..recordings._ids import recording_ids
 
 __all__ = ["describe_data"]
-
-
-def _ids(X, attr):
-    if isinstance(X, DyadicFrames):
-        return list(X.receivers if attr == "receiver" else X.stimuli)
-    return [getattr(r, attr, None) for r in X]
 
 
 def describe_data(X, y=None, name=None):
@@ -47,8 +42,8 @@ def describe_data(X, y=None, name=None):
             counts = [len(t) for t in y]
         n_frames = int(sum(c or 0 for c in counts))
         rate = float(getattr(X[0], "frame_rate", 25.0)) if len(X) else 25.0
-    receivers = {r for r in _ids(X, "receiver") if r is not None}
-    stimuli = {s for s in _ids(X, "stimulus") if s is not None}
+    receivers = {r for r in recording_ids(X, "receiver") if r is not None}
+    stimuli = {s for s in recording_ids(X, "stimulus") if s is not None}
     return {
         "name": name or "unnamed",
         "n_recordings": len(X),

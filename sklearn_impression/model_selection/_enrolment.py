@@ -15,8 +15,9 @@ from sklearn.pipeline import Pipeline
 
 from ..recordings._flat import check_targets
 from ..recordings._frames import DyadicFrames
+from ..recordings._ids import group_ids
 from ..recordings._recording import Stream
-from ._protocols import RecordingGroupKFold, group_ids
+from ._protocols import RecordingGroupKFold
 
 __all__ = ["EnrolmentSplit", "adapt_pipeline", "enrolment_masks", "head_seconds"]
 

@@ -9,9 +9,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ..recordings._flat import check_targets
+from ..recordings._ids import recording_ids
 from ..utils._results import ResultMixin
 from ._crossed import CrossedEnrolmentSplit, CrossedGroupKFold
-from ._describe import _ids, describe_data
+from ._describe import describe_data
 from ._enrolment import EnrolmentSplit
 from ._folds import (
     FoldScores,
@@ -243,7 +244,7 @@ default="receivers"
     n_outputs = y[0].shape[1] if y else 0
     target_names = _target_names(target_names, n_outputs)
     data = describe_data(X, y, data_name)
-    receivers = _ids(X, "receiver")
+    receivers = recording_ids(X, "receiver")
 
     out = FoldScores(len(X), n_outputs, target_names,
                      keep_estimators=return_estimators, verbose=verbose)

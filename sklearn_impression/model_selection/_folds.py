@@ -17,9 +17,9 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..recordings._frames import DyadicFrames
-from ._describe import _ids
+from ..recordings._ids import group_ids, recording_ids
 from ._enrolment import apply_offsets, enrol, enrolment_masks
-from ._protocols import _select, group_ids
+from ._protocols import _select
 from ._scores import ccc_by_dimension
 
 __all__ = ["FoldScores", "run_crossed_enrol", "run_grouped", "run_paper",
@@ -151,7 +151,7 @@ def _predict(model, X_test, counts, n_outputs, offsets=None):
     t0 = time.perf_counter()
     pred = _as_2d_list(model.predict(X_test), counts, n_outputs)
     if offsets is not None:
-        pred = apply_offsets(offsets, _ids(X_test, "receiver"), pred)
+        pred = apply_offsets(offsets, recording_ids(X_test, "receiver"), pred)
     return pred, time.perf_counter() - t0
 
 

@@ -43,6 +43,7 @@ from sklearn.utils import check_random_state
 
 from ..recordings._flat import check_targets
 from ..recordings._frames import DyadicFrames
+from ..recordings._ids import group_ids
 
 __all__ = [
     "LeaveGroupsOut",
@@ -66,39 +67,6 @@ _DESCRIPTIONS = {
         "train and test"
     ),
 }
-
-
-def group_ids(X, by):
-    """Receiver or stimulus id of every recording of ``X``.
-
-    Parameters
-    ----------
-    X : sequence of Recording or DyadicFrames
-    by : {"receiver", "stimulus"}
-
-    Returns
-    -------
-    ndarray of object of shape (n_recordings,)
-    """
-    if by not in ("receiver", "stimulus"):
-        raise ValueError(f"by must be 'receiver' or 'stimulus', got {by!r}")
-    if isinstance(X, DyadicFrames):
-        ids = X.receivers if by == "receiver" else X.stimuli
-    else:
-        ids = []
-        for i, rec in enumerate(X):
-            if not hasattr(rec, by):
-                raise TypeError(
-                    f"recording {i}: cannot read its {by} id from a "
-                    f"{type(rec).__name__}; pass groups explicitly"
-                )
-            ids.append(getattr(rec, by))
-    ids = np.array(list(ids) + [None], dtype=object)[:-1]
-    for i, value in enumerate(ids):
-        if value is None:
-            name = X[i].name if hasattr(X[i], "name") else f"recording {i}"
-            raise ValueError(f"{name}: has no {by} id, needed to group the splits")
-    return ids
 
 
 def check_n_splits(name, n_splits):

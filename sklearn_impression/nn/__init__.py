@@ -9,6 +9,11 @@ task, knowledge-distillation and similarity-enhancement terms,
 
 from ._criterion import TERMS, CrossDomainLoss
 from ._data import BatchIterator, FrameDataset, average_windows, window_table
+from ._listener_vectors import (
+    fit_listener_vectors,
+    grow_listener_embedding,
+    reset_listener_vectors,
+)
 from ._losses import ccc_per_output, kd_loss, se_loss, task_loss
 from ._network import REPRESENTATIONS, CrossDomainModule
 
@@ -21,7 +26,10 @@ __all__ = [
     "FrameDataset",
     "average_windows",
     "ccc_per_output",
+    "fit_listener_vectors",
+    "grow_listener_embedding",
     "kd_loss",
+    "reset_listener_vectors",
     "se_loss",
     "task_loss",
     "window_table",

@@ -116,6 +116,50 @@ class FrameDataset(torch.utils.data.Dataset):
     window_mask: torch.Tensor = None
     listener: torch.Tensor = None
 
+    @classmethod
+    def from_frames(cls, frames, device, *, windows=None, window_mask=None,
+                    listener=None):
+        """The tensors of flat frames, on ``device``.
+
+        Parameters
+        ----------
+        frames : Frames
+            Flat frames (:mod:`sklearn_impression.recordings._flat`): distinct
+            emitter rows, receiver rows, the emitter row of every frame and the
+            targets (or ``None``).
+        device : str or torch.device
+        windows, window_mask : ndarray, default=None
+            The units' frame indices and padding mask (:func:`window_table`);
+            ``None``: every frame is a unit.
+        listener : int ndarray of shape (n_frames,), default=None
+            Listener-table row of every frame.
+
+        Returns
+        -------
+        FrameDataset
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from types import SimpleNamespace
+        >>> frames = SimpleNamespace(emitter=np.zeros((1, 2)),
+        ...                          receiver=np.ones((3, 4)),
+        ...                          emitter_row=np.zeros(3, dtype=int), y=None)
+        >>> data = FrameDataset.from_frames(frames, "cpu")
+        >>> len(data), data.receiver.dtype, data.emitter_row.dtype
+        (3, torch.float32, torch.int64)
+        """
+        def tensor(values, dtype=torch.float32):
+            return torch.as_tensor(np.ascontiguousarray(values)).to(device, dtype)
+
+        def optional(values, dtype=torch.float32):
+            return None if values is None else tensor(values, dtype)
+
+        return cls(tensor(frames.emitter), tensor(frames.receiver),
+                   tensor(frames.emitter_row, torch.int64), optional(frames.y),
+                   optional(windows, torch.int64), optional(window_mask, torch.bool),
+                   optional(listener, torch.int64))
+
     def __len__(self):
         if self.windows is None:
             return self.receiver.shape[0]

@@ -2,10 +2,11 @@
 
 The two halves of :mod:`sklearn_impression.persistence._files`'s model file: an
 :class:`Encoder` turns a fitted estimator (its class from :data:`ALLOWED_CLASSES`,
-its ``get_params()`` and the state it hands over through ``_get_model_state()``,
-or its fitted attributes) into JSON values with arrays moved to ``tensors``; a
-:class:`Decoder` rebuilds it, resolving class names through the allowlist only
-and calling ``_from_model_state`` where the class has one.
+its ``get_params()`` and the state it hands over through
+``__sklearn_impression_state__()``, or its fitted attributes) into JSON values
+with arrays moved to ``tensors``; a :class:`Decoder` rebuilds it, resolving
+class names through the allowlist only and calling
+``__sklearn_impression_restore__`` where the class has one.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ _PUBLIC_NAMES = {  # shorter names used in the file and in messages
 _BY_PUBLIC_NAME = {v: k for k, v in _PUBLIC_NAMES.items()}
 _ATTRIBUTE = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 _NUMERIC_KINDS = "biuf"
+
+
+def _table_attribute(cls, name):
+    """A regressor's per-person attribute: a read-only property of the class,
+    stored in files and gathered into its listener table at load."""
+    from ..regressor._listeners import ATTRIBUTES
+
+    return _class_key(cls) == _REGRESSOR and name in ATTRIBUTES
 
 
 def _class_key(cls):
@@ -135,7 +144,7 @@ class Encoder:
         if isinstance(value, Standardizer):
             return {_STATE_TAG: {
                 name: self.value(v, f"{path}.{name}")
-                for name, v in value._get_model_state().items()}}
+                for name, v in value.__sklearn_impression_state__().items()}}
         raise TypeError(
             f"{path}: a {type(value).__module__}.{type(value).__qualname__} cannot be "
             "stored in a model file (only JSON values, numbers, strings, arrays and "
@@ -158,7 +167,7 @@ class Encoder:
             except TypeError as exc:
                 raise TypeError(f"parameter {name!r} of {path} "
                                 f"({type(est).__name__}): {exc}") from None
-        getter = getattr(est, "_get_model_state", None)
+        getter = getattr(est, "__sklearn_impression_state__", None)
         state = getter() if getter is not None else {
             name: value for name, value in vars(est).items() if name not in params}
         for name, value in state.items():
@@ -238,7 +247,7 @@ class Decoder:
             raw = value[_STATE_TAG]
             if not isinstance(raw, dict):
                 raise ValueError(f"model file: malformed entry at {path}")
-            return Standardizer._from_model_state(
+            return Standardizer.__sklearn_impression_restore__(
                 {k: self.value(v, f"{path}.{k}") for k, v in raw.items()}, path)
         if "__net__" in value:
             return self.net(value["__net__"], path)
@@ -258,14 +267,15 @@ class Decoder:
         state = {}
         for name, raw in spec["state"].items():
             if (not isinstance(name, str) or not _ATTRIBUTE.match(name)
-                    or name in valid or hasattr(cls, name)):
+                    or name in valid or (hasattr(cls, name)
+                                         and not _table_attribute(cls, name))):
                 raise ValueError(f"model file: {path} has a forbidden attribute name "
                                  f"{name!r}")
             state[name] = self.value(raw, f"{path}.{name}")
         from ._upgrade import upgrade
 
         params, state = upgrade(cls, params, state)  # models of older versions
-        restore = getattr(cls, "_from_model_state", None)
+        restore = getattr(cls, "__sklearn_impression_restore__", None)
         if restore is not None:
             return restore(params, state, device=self.device, where=path)
         from ..regressor._state import NetworkState

@@ -12,11 +12,13 @@ A model file is one `safetensors <https://huggingface.co/docs/safetensors>`_ fil
   state, with references to the tensors) and SHA-256 digests of that description
   and of the tensor payload.
 
-Every estimator says what it persists: one with a ``_get_model_state()`` method
-returns its fitted state (JSON values, arrays, nested estimators, a
+Every estimator says what it persists: one with a
+``__sklearn_impression_state__()`` method returns its fitted state (JSON
+values, arrays, nested estimators, a
 :class:`~sklearn_impression.regressor._state.NetworkState` or a
-:class:`~sklearn_impression.regressor._standardize.Standardizer`) and is rebuilt by its
-``_from_model_state(params, state, device=..., where=...)`` classmethod; for other
+:class:`~sklearn_impression.regressor._standardize.Standardizer`) and is rebuilt
+by its ``__sklearn_impression_restore__(params, state, device=..., where=...)``
+classmethod (hooks named like scikit-learn's ``__sklearn_tags__``); for other
 estimators (the allowlisted scikit-learn ones) the state is their fitted
 attributes (``vars`` minus the parameters), set back one by one.
 

@@ -1,7 +1,9 @@
 """Models saved by earlier versions, brought up to date in one place.
 
 Every parameter or fitted attribute added after a release gets an entry here,
-with the value that makes an older model behave as it did when it was saved.
+with the value that makes an older model behave as it did when it was saved;
+a regressor's per-person attributes, as model files store them, are gathered
+into its :class:`~sklearn_impression.regressor._listeners.ListenerTable`.
 :func:`~sklearn_impression.load_model` (through the model codec) and unpickling
 (``__setstate__`` of the estimators below) call :func:`upgrade`; the rest of the
 package can then rely on every attribute being there.
@@ -15,6 +17,8 @@ import importlib.util
 import sys
 
 import numpy as np
+
+from ..regressor._listeners import ATTRIBUTES, ListenerTable
 
 __all__ = ["LEGACY_MODULES", "install_legacy_module_finder", "upgrade"]
 
@@ -30,8 +34,9 @@ LEGACY_PARAMS = {
 
 
 def _regressor_state(state):
-    """Fill the fitted attributes a regressor saved by an older version lacks."""
-    if "scaler_" not in state:  # not fitted: nothing to fill
+    """Fill the fitted attributes a regressor saved by an older version lacks,
+    then gather its per-person attributes into its listener table."""
+    if "scaler_" not in state or "listeners_" in state:  # unfitted or current
         return
     n_outputs = int(state.get("n_outputs_", 2))
     state.setdefault("label_delay_frames_", 0)
@@ -55,6 +60,8 @@ def _regressor_state(state):
     state.setdefault("normalization_receivers_", [])
     state.setdefault("normalization_means_", np.zeros((0, width)))
     state.setdefault("normalization_scales_", np.zeros((0, width)))
+    state["listeners_"] = ListenerTable.from_attributes(
+        {name: state.pop(name) for name in ATTRIBUTES})
 
 
 def _normalizer_state(state):

@@ -5,102 +5,16 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
 
 from ..recordings._frames import DyadicFrames
-from ..regressor._standardize import mean_scale
+from ._statistics import _moments, _zscore, normalize_receivers, receiver_statistics
 
 __all__ = ["ReceiverNormalizer"]
-
-
-def _zscore(block, mean, scale):
-    return ((block - mean) / scale).astype(block.dtype, copy=False)
-
-
-def _moments(blocks):
-    """Mean and scale over the rows of ``blocks``, by the package's one rule for
-    constant columns (scale 1) and overflow (a named error)."""
-    return mean_scale(np.concatenate(blocks, axis=0).astype(np.float64, copy=False))
-
-
-def _with_receiver_blocks(X, blocks):
-    return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
-                        X.emitter_feature_names, X.receiver_feature_names,
-                        X.receivers, X.stimuli, X.emitter_rows,
-                        label_rate=X.label_rate)
-
-
-def receiver_statistics(*datasets, receivers=None):
-    """Mean and scale of each receiver's features over their recordings.
-
-    Parameters
-    ----------
-    *datasets : DyadicFrames
-        One or more sets of recordings with the same receiver features; a
-        receiver's statistics pool their recordings in all of them.
-    receivers : collection, default=None
-        Only these receivers (``None``: every receiver with an id).
-
-    Returns
-    -------
-    ids : list
-        Receiver ids, in order of first appearance.
-    means, scales : ndarray of shape (len(ids), n_receiver_features)
-    """
-    blocks = {}
-    for X in datasets:
-        for block, r in zip(X.receiver_blocks, X.receivers, strict=True):
-            if r is not None and (receivers is None or r in receivers):
-                blocks.setdefault(r, []).append(block)
-    n = datasets[0].n_receiver_features
-    stats = [_moments(b) for b in blocks.values()]
-    means = np.array([m for m, _ in stats], dtype=np.float64).reshape(-1, n)
-    scales = np.array([s for _, s in stats], dtype=np.float64).reshape(-1, n)
-    return list(blocks), means, scales
-
-
-def merge_statistics(known, new):
-    """``known`` statistics ``(ids, means, scales)`` with ``new`` ones added; a
-    receiver in both takes the new values."""
-    ids, means, scales = (list(known[0]), np.array(known[1], dtype=np.float64),
-                          np.array(known[2], dtype=np.float64))
-    position = {r: k for k, r in enumerate(ids)}
-    for r, m, s in zip(*new, strict=True):
-        if r in position:
-            means[position[r]], scales[position[r]] = m, s
-        else:
-            position[r] = len(ids)
-            ids.append(r)
-            means = np.vstack([means.reshape(-1, m.size), m])
-            scales = np.vstack([scales.reshape(-1, s.size), s])
-    return ids, means, scales
-
-
-def normalize_receivers(X, by, known=None):
-    """``X``'s receiver features z-scored per group (the transform of
-    :class:`ReceiverNormalizer`).
-
-    ``by="recording"``: each recording by its own statistics. ``by="receiver"``:
-    a receiver in ``known`` (``(ids, means, scales)`` of
-    :func:`receiver_statistics`) by those statistics, any other receiver by the
-    statistics of all their recordings in ``X`` (recordings without an id: each
-    by its own).
-    """
-    blocks = list(X.receiver_blocks)
-    stored = {} if known is None else {
-        r: (m, s) for r, m, s in zip(*known, strict=True)}
-    groups, alone = {}, []
-    for i, r in enumerate(X.receivers):
-        if by == "recording" or r is None:
-            alone.append([i])
-        else:
-            groups.setdefault(r, []).append(i)
-    for r, members in list(groups.items()) + [(None, a) for a in alone]:
-        mean, scale = stored[r] if r in stored else _moments(
-            [blocks[i] for i in members])
-        for i in members:
-            blocks[i] = _zscore(blocks[i], mean, scale)
-    return _with_receiver_blocks(X, blocks)
 
 
 class ReceiverNormalizer(TransformerMixin, BaseEstimator):
@@ -247,9 +161,4 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Feature names, unchanged (emitter then receiver for DyadicFrames)."""
         check_is_fitted(self, "n_features_in_")
-        if input_features is not None:
-            return np.asarray(input_features, dtype=object)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return np.asarray(names, dtype=object)
-        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        return _check_feature_names_in(self, input_features)

@@ -1,13 +1,15 @@
 """The output calibration of an enrolled receiver, and its reaction delay.
 
 Part of :meth:`~sklearn_impression.CrossDomainRegressor.adapt`
-(:mod:`sklearn_impression.regressor._listeners`): least squares of the targets on the
+(:mod:`sklearn_impression.regressor._adapt`): least squares of the targets on the
 network's outputs (an offset, a gain, a weight of the stimulus's training
 trace), with the extra reaction delay chosen on the network's own output.
 Torch-free.
 """
 
 import numpy as np
+
+from ._temporal import finish_traces
 
 __all__ = ["calibrate", "calibrate_with_stimulus", "fit_delay_and_calibration",
            "no_trace_calibration"]
@@ -61,16 +63,18 @@ def no_trace_calibration(calibration):
         calibration, calibration)
 
 
-def fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
-                               calibration, max_shift, stimulus):
-    """Per receiver row: the extra delay (within ``max_shift`` frames of the
-    model's label delay), the calibration of the network's outputs alone and,
-    with a stimulus term, the calibration with it.
+def fit_delay_and_calibration(table, traces, targets, trace_rows, rows, *,
+                               calibration, max_shift, stimulus, delay, smoothing):
+    """Per receiver row of ``table`` (a
+    :class:`~sklearn_impression.regressor._listeners.ListenerTable`, set in
+    place): the extra delay (within ``max_shift`` frames of the label delay
+    ``delay``), the calibration of the network's outputs alone and, with a
+    stimulus term, the calibration with it.
 
     ``traces`` are the network's standardised outputs per recording before the
     label delay and smoothing. The delay is chosen on the network's own output
     (never on a memorised stimulus trace): each candidate delay is applied the
-    way ``predict`` applies it (shift, then smoothing), the no-trace
+    way ``predict`` applies it (shift, then ``smoothing``), the no-trace
     calibration fitted and the squared error kept; ties go to the smallest
     shift. ``stimulus`` holds each recording's standardised stimulus trace, or
     ``None`` for a recording (or everything) without one; the stimulus-term
@@ -84,27 +88,24 @@ def fit_delay_and_calibration(model, traces, targets, trace_rows, rows, *,
         t = np.concatenate([targets[i] for i in mine])
         best = None
         for extra in candidates:
-            p = np.concatenate(model._finish_traces([traces[i] for i in mine],
-                                                    extra_delay=extra))
+            p = np.concatenate(finish_traces([traces[i] for i in mine], delay,
+                                             smoothing, extra))
             gain, offset, _ = calibrate(p, t, plain)
             error = float(((t - gain * p - offset) ** 2).sum())
             if best is None or error < best[0]:
                 best = (error, extra, gain, offset, p)
         _, extra, gain, offset, p = best
-        model.listener_delay_[row] = extra
-        model.listener_gain_[row], model.listener_offset_[row] = gain, offset
-        model.listener_trace_gain_[row] = gain
-        model.listener_trace_offset_[row] = offset
-        model.listener_stimulus_[row] = 0.0
+        trace_gain, trace_offset, weight = gain, offset, 0.0
         has = [k for k, i in enumerate(mine)
                if stimulus is not None and stimulus[i] is not None]
         if with_trace and has:
             starts = np.concatenate([[0], np.cumsum([len(targets[i]) for i in mine])])
             pick = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in has])
             c = np.concatenate([stimulus[mine[k]] for k in has])
-            gain, offset, weight = calibrate(p[pick], t[pick],
-                                             "offset+gain+stimulus", c)
-            model.listener_trace_gain_[row] = gain
-            model.listener_trace_offset_[row] = offset
-            # stored in target units: predict adds it after undoing the scaling
-            model.listener_stimulus_[row] = weight
+            # the weight is kept in target units: predict adds the stimulus term
+            # after undoing the scaling
+            trace_gain, trace_offset, weight = calibrate(p[pick], t[pick],
+                                                         "offset+gain+stimulus", c)
+        table.set_row(row, delay=extra, gain=gain, offset=offset,
+                      trace_gain=trace_gain, trace_offset=trace_offset,
+                      stimulus=weight)

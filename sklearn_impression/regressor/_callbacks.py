@@ -173,6 +173,10 @@ class LossTerms(Callback):
     ``terms_`` after every batch.
     """
 
+    def initialize(self):
+        self.sums_ = {}
+        return self
+
     def on_epoch_begin(self, net, **kwargs):
         self.sums_ = {}
 
@@ -186,7 +190,7 @@ class LossTerms(Callback):
         self.sums_[key] = (terms * n + total, count + n)
 
     def on_epoch_end(self, net, **kwargs):
-        for prefix, (total, count) in getattr(self, "sums_", {}).items():
+        for prefix, (total, count) in self.sums_.items():
             values = (total / max(count, 1)).tolist()
             for name, value in zip(TERMS, values, strict=True):
                 net.history.record(f"{prefix}_{name}", value)
@@ -203,6 +207,10 @@ class ValidCCC(Callback):
     unchanged by the internal target standardisation.
     """
 
+    def initialize(self):
+        self.preds_, self.trues_ = [], []
+        return self
+
     def on_epoch_begin(self, net, **kwargs):
         self.preds_, self.trues_ = [], []
 
@@ -216,7 +224,7 @@ class ValidCCC(Callback):
         self.trues_.append(_valid(torch.as_tensor(y_true).double(), mask))
 
     def on_epoch_end(self, net, **kwargs):
-        if not getattr(self, "preds_", None):
+        if not self.preds_:
             return
         ccc = ccc_per_output(torch.cat(self.preds_), torch.cat(self.trues_)).tolist()
         for i, value in enumerate(ccc):

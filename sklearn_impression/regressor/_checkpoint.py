@@ -42,17 +42,17 @@ class CheckpointError(ValueError):
     """A checkpoint file that is corrupt or belongs to another fit."""
 
 
-def fit_fingerprint(estimator, datasets):
+def fit_fingerprint(params, datasets):
     """Parameters and a digest of the training data, as written in the checkpoint.
 
     Parameters
     ----------
-    estimator : CrossDomainRegressor
+    params : dict
+        The regressor's ``get_params()``.
     datasets : sequence of FrameDataset or None
         The training and validation sets (``None`` entries are skipped).
     """
-    params = {k: v for k, v in estimator.get_params().items()
-              if k not in _FREE_PARAMS}
+    params = {k: v for k, v in params.items() if k not in _FREE_PARAMS}
     params = json.loads(json.dumps(params, default=repr))
     digest = hashlib.sha256()
     shapes = []
@@ -100,6 +100,7 @@ class EpochCheckpoint(Callback):
     def __init__(self, directory, fingerprint):
         self.directory = directory
         self.fingerprint = fingerprint
+        self.state_, self.epochs_done_ = None, 0  # until load() reads a file
 
     @property
     def path(self):
@@ -153,7 +154,7 @@ class EpochCheckpoint(Callback):
         return net
 
     def on_train_begin(self, net, **kwargs):
-        state = getattr(self, "state_", None)
+        state = self.state_
         if state is None:
             return
         from skorch.history import History

@@ -1,122 +1,110 @@
 """The data side of :class:`~sklearn_impression.CrossDomainRegressor` (torch-free).
 
-Input validation into flat frames, the per-person normalisation before the
-network and the label delay and smoothing after it: the steps that act on
-:class:`~sklearn_impression.DyadicFrames` or 2-D arrays, not on tensors.
+Inputs validated into flat frames, with the fitted layout they imply, and the
+per-person normalisation before the network: functions of explicit arguments
+that act on :class:`~sklearn_impression.DyadicFrames` or 2-D arrays, never on
+tensors.
 """
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
-from ..preprocessing._normalizer import (
-    merge_statistics,
-    normalize_receivers,
-    receiver_statistics,
-)
+from ..preprocessing._statistics import normalize_receivers, receiver_statistics
 from ..recordings._flat import emitter_columns, flatten, frames_from_array
 from ..recordings._frames import DyadicFrames
-from ..recordings._recording import Recording
-from ._temporal import delay_predictions, smooth_traces
+from ..recordings._inputs import check_fit_input, check_predict_input
 
-__all__ = ["DyadicInputsMixin"]
+__all__ = ["check_feature_layout", "fit_frames", "fit_statistics", "normalize",
+           "predict_frames"]
+
+_ARRAY_DTYPES = [np.float32, np.float64]
+_NO_STATISTICS = ([], np.zeros((0, 0)), np.zeros((0, 0)))
 
 
-class DyadicInputsMixin:
-    """Inputs and per-recording steps of the regressor (uses its parameters)."""
+def fit_statistics(normalize_by, *datasets, receivers=None):
+    """``(ids, means, scales)`` of ``receivers`` (default: all) pooled over
+    their recordings in ``datasets``, with ``normalize_by="receiver"`` and
+    DyadicFrames; none otherwise."""
+    if normalize_by == "receiver" and isinstance(datasets[0], DyadicFrames):
+        return receiver_statistics(*datasets, receivers=receivers)
+    return _NO_STATISTICS
 
-    def _normalize(self, X):
-        """Per-receiver (or per-recording) normalisation: a receiver with kept
-        statistics (seen in ``fit`` or enrolled) by those, anyone else by the
-        statistics of their recordings in ``X``."""
-        if self.normalize_by is None or not isinstance(X, DyadicFrames):
-            return X
-        known = self._receiver_statistics()
-        return normalize_receivers(X, self.normalize_by, known if known[0] else None)
 
-    def _receiver_statistics(self):
-        """``(ids, means, scales)`` kept per receiver (empty before they existed)."""
-        return (list(self.normalization_receivers_), self.normalization_means_,
-                self.normalization_scales_)
+def normalize(X, normalize_by, statistics):
+    """Per-receiver (or per-recording) normalisation of ``X``'s receiver
+    features: a receiver with kept ``statistics`` (``(ids, means, scales)`` or
+    ``None``) by those, anyone else by the statistics of their recordings in
+    ``X``. A 2-D array, or ``normalize_by=None``, is returned as it is."""
+    if normalize_by is None or not isinstance(X, DyadicFrames):
+        return X
+    return normalize_receivers(X, normalize_by, statistics)
 
-    def _keep_statistics(self, *datasets, receivers=None, reset):
-        """Keep the statistics of ``receivers`` (default: all) pooled over their
-        recordings in ``datasets``; with ``reset`` replace all kept statistics,
-        else add or replace theirs."""
-        new = ([], np.zeros((0, 0)), np.zeros((0, 0)))
-        if self.normalize_by == "receiver" and isinstance(datasets[0], DyadicFrames):
-            new = receiver_statistics(*datasets, receivers=receivers)
-        if not reset and self._receiver_statistics()[0]:
-            new = merge_statistics(self._receiver_statistics(), new)
-        (self.normalization_receivers_, self.normalization_means_,
-         self.normalization_scales_) = new
 
-    def _finish_traces(self, traces, extra_delay=0):
-        """Label delay (plus ``extra_delay`` frames, one or one per trace), then
-        smoothing."""
-        delays = self.label_delay_frames_ + np.asarray(extra_delay, dtype=np.int64)
-        return smooth_traces(delay_predictions(traces, delays), self.smoothing_frames_)
+def fit_frames(estimator, X, y, *, emitter_features):
+    """Flat frames of the training data and the fitted layout they imply.
 
-    def _frames(self, X, y=None, *, reset):
-        """Validate ``X`` (and ``y``) into flat :class:`Frames`."""
-        if isinstance(X, DyadicFrames):
-            if not reset:
-                self._check_dyadic_features(X)
-            if X.n_emitter_features == 0 or X.n_receiver_features == 0:
-                raise ValueError(
-                    f"X has {X.n_emitter_features} emitter and "
-                    f"{X.n_receiver_features} receiver features; the cross-domain "
-                    "network needs both domains"
-                )
-            frames = flatten(X, y)
-            if frames.n_frames == 0:
-                raise ValueError("X has no frames (every recording is empty)")
-            if reset:
-                self.input_kind_ = "frames"
-                self.n_emitter_features_ = X.n_emitter_features
-                self.n_receiver_features_ = X.n_receiver_features
-                self.n_features_in_ = X.n_features
-                self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
-                self._y_1d = False
-            return frames
-        if isinstance(X, (list, tuple)) and X and isinstance(X[0], Recording):
-            raise TypeError(
-                "CrossDomainRegressor takes DyadicFrames or a 2-D array, got a list "
-                "of Recording; put Resampler() and ModalityConcatenator() before it "
-                "in a Pipeline"
-            )
-        if not reset and self.input_kind_ != "array":
-            raise TypeError("this model was fitted on DyadicFrames; predict needs "
-                            "DyadicFrames too")
-        if reset:
-            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64],
-                                 ensure_min_features=2, multi_output=True,
-                                 y_numeric=True)
-            self.input_kind_ = "array"
-            self._y_1d = np.ndim(y) == 1
-            self._emitter_cols, self._receiver_cols = emitter_columns(
-                self.emitter_features, X.shape[1])
-            self.n_emitter_features_ = self._emitter_cols.size
-            self.n_receiver_features_ = self._receiver_cols.size
-        else:
-            X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
-        return frames_from_array(X, y, self._emitter_cols, self._receiver_cols)
+    Returns ``(frames, layout)``: ``layout`` maps fitted attribute names
+    (``input_kind_``, ``n_emitter_features_``, ...) to values, for ``fit`` to
+    set. A 2-D array is validated with scikit-learn's ``validate_data``, which
+    sets ``n_features_in_`` (and ``feature_names_in_``) on ``estimator``.
+    """
+    X, y, y_1d = check_fit_input(estimator, X, y, dtype=_ARRAY_DTYPES,
+                                 ensure_min_features=2)
+    if isinstance(X, DyadicFrames):
+        _check_both_domains(X)
+        frames = _nonempty(flatten(X, y))
+        return frames, {
+            "input_kind_": "frames", "n_emitter_features_": X.n_emitter_features,
+            "n_receiver_features_": X.n_receiver_features,
+            "n_features_in_": X.n_features,
+            "feature_names_in_": np.asarray(X.feature_names, dtype=object),
+            "_y_1d": False}
+    emitter, receiver = emitter_columns(emitter_features, X.shape[1])
+    return frames_from_array(X, y, emitter, receiver), {
+        "input_kind_": "array", "_y_1d": y_1d, "_emitter_cols": emitter,
+        "_receiver_cols": receiver, "n_emitter_features_": emitter.size,
+        "n_receiver_features_": receiver.size}
 
-    def _check_dyadic_features(self, X, what="X"):
-        """``X`` has the fitted feature layout (errors name it ``what``)."""
-        if self.input_kind_ != "frames":
-            raise TypeError("this model was fitted on a 2-D array; predict needs a "
-                            "2-D array too")
-        got = (X.n_emitter_features, X.n_receiver_features)
-        want = (self.n_emitter_features_, self.n_receiver_features_)
-        if got != want:
-            raise ValueError(
-                f"{what} has {got[0]} emitter and {got[1]} receiver features, but "
-                f"CrossDomainRegressor was fitted with {want[0]} and {want[1]}"
-            )
-        names = np.asarray(X.feature_names, dtype=object)
-        if not np.array_equal(names, self.feature_names_in_):
-            first = int(np.flatnonzero(names != self.feature_names_in_)[0])
-            raise ValueError(
-                f"{what}'s feature {first} is {names[first]!r}, but the model was "
-                f"fitted with {self.feature_names_in_[first]!r} there"
-            )
+
+def predict_frames(estimator, X, layout):
+    """Flat frames of ``X`` checked against the fitted ``layout``:
+    ``("frames", (n_emitter_features, n_receiver_features, feature_names))``
+    or ``("array", (emitter_columns, receiver_columns))``."""
+    kind, fitted = layout
+    X = check_predict_input(estimator, X, fitted_on_frames=kind == "frames",
+                            dtype=_ARRAY_DTYPES)
+    if isinstance(X, DyadicFrames):
+        check_feature_layout(X, *fitted)
+        _check_both_domains(X)
+        return _nonempty(flatten(X))
+    return frames_from_array(X, None, *fitted)
+
+
+def check_feature_layout(X, n_emitter, n_receiver, feature_names, what="X"):
+    """DyadicFrames ``X`` has the fitted feature layout (errors name ``what``)."""
+    got = (X.n_emitter_features, X.n_receiver_features)
+    if got != (n_emitter, n_receiver):
+        raise ValueError(
+            f"{what} has {got[0]} emitter and {got[1]} receiver features, but "
+            f"CrossDomainRegressor was fitted with {n_emitter} and {n_receiver}"
+        )
+    names = np.asarray(X.feature_names, dtype=object)
+    if not np.array_equal(names, feature_names):
+        first = int(np.flatnonzero(names != feature_names)[0])
+        raise ValueError(
+            f"{what}'s feature {first} is {names[first]!r}, but the model was "
+            f"fitted with {feature_names[first]!r} there"
+        )
+
+
+def _check_both_domains(X):
+    if X.n_emitter_features == 0 or X.n_receiver_features == 0:
+        raise ValueError(
+            f"X has {X.n_emitter_features} emitter and {X.n_receiver_features} "
+            "receiver features; the cross-domain network needs both domains"
+        )
+
+
+def _nonempty(frames):
+    if frames.n_frames == 0:
+        raise ValueError("X has no frames (every recording is empty)")
+    return frames

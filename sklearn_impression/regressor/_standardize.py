@@ -14,61 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 
-__all__ = ["Standardizer", "column_scaler", "mean_scale", "split_validation"]
+from ..preprocessing._statistics import mean_scale
 
-#: Rows per ``partial_fit`` call: no full-size float64 copy of millions of frames.
-_CHUNK = 65536
-
-
-def column_scaler(values, weights=None, what="feature"):
-    """A :class:`~sklearn.preprocessing.StandardScaler` fitted on ``values``.
-
-    Fitted chunk by chunk with ``partial_fit`` (``weights`` as ``sample_weight``).
-
-    Raises
-    ------
-    ValueError
-        When the mean or variance of a column overflows float64; names ``what``
-        and the column.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> scaler = column_scaler(np.array([[0.0, 5.0], [2.0, 5.0]]))
-    >>> scaler.mean_, scaler.scale_
-    (array([1., 5.]), array([1., 1.]))
-    >>> column_scaler(np.array([[1e300], [-1e300]]), what="target")
-    Traceback (most recent call last):
-    ...
-    ValueError: targets (column 0) are too large to standardise in float64 (the mean \
-or variance overflows); rescale them before fitting
-    """
-    scaler = StandardScaler()
-    # Overflow is checked below, with a message naming the column.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, max(values.shape[0], 1), _CHUNK):
-            part = values[start:start + _CHUNK]
-            weight = None if weights is None else weights[start:start + _CHUNK]
-            scaler.partial_fit(part, sample_weight=weight)
-    bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
-    if bad.any():
-        raise ValueError(
-            f"{what}s (column {int(np.flatnonzero(bad)[0])}) are too large to "
-            "standardise in float64 (the mean or variance overflows); rescale them "
-            "before fitting"
-        )
-    return scaler
-
-
-def mean_scale(values, weights=None, what="feature"):
-    """Column means and scales of ``values`` by :func:`column_scaler`'s rule."""
-    if values.shape[1] == 0:  # a domain without columns (the baselines' arrays)
-        return np.zeros(0), np.ones(0)
-    scaler = column_scaler(values, weights, what)
-    return scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
-
+__all__ = ["Standardizer", "split_validation"]
 
 @dataclass
 class Standardizer:
@@ -146,13 +95,14 @@ class Standardizer:
         return np.asarray(y, dtype=np.float64) * self.target_scale + self.target_mean
 
     # -- persistence (see sklearn_impression.persistence) ----------------------
-    def _get_model_state(self):
+    def __sklearn_impression_state__(self):
         """The arrays to save, by field name."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def _from_model_state(cls, state, where="Standardizer"):
-        """Rebuild from :meth:`_get_model_state`; a ValueError names ``where``."""
+    def __sklearn_impression_restore__(cls, state, where="Standardizer"):
+        """Rebuild from :meth:`__sklearn_impression_state__`; a ValueError names
+        ``where``."""
         names = {f.name for f in fields(cls)}
         if not isinstance(state, dict) or set(state) != names:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__

@@ -1,11 +1,13 @@
 """What a fitted :class:`~sklearn_impression.CrossDomainRegressor` persists.
 
 :func:`~sklearn_impression.save_model` asks every estimator for its state
-(``_get_model_state``) and rebuilds it from that state (``_from_model_state``);
-this module is the regressor's side of that exchange: its fitted attributes as
-JSON values and arrays, and its skorch net as a :class:`NetworkState` (the module
-weights copied to CPU memory and the history). Loading rebuilds the net with the
-regressor's own builder, so a loaded model is built exactly as a trained one.
+(``__sklearn_impression_state__``) and rebuilds it from that state
+(``__sklearn_impression_restore__``); this module is the regressor's side of
+that exchange: its fitted attributes as JSON values and arrays (the listener
+table as its documented attributes), and its skorch net as a
+:class:`NetworkState` (the module weights copied to CPU memory and the
+history). Loading rebuilds the net with the regressor's own builder, so a
+loaded model is built exactly as a trained one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._params import check_params
 
 __all__ = ["NetworkState", "regressor_state", "restore_regressor"]
 
@@ -31,6 +35,7 @@ def regressor_state(regressor):
     params = regressor.get_params(deep=False)
     state = {name: value for name, value in vars(regressor).items()
              if name not in params}
+    state.update(state.pop("listeners_").attributes())
     net = state.pop("net_")
     weights = {name: np.ascontiguousarray(tensor.detach().cpu().numpy())
                for name, tensor in net.module_.state_dict().items()}
@@ -39,13 +44,17 @@ def regressor_state(regressor):
 
 
 def restore_regressor(cls, params, state, *, device="cpu", where="model"):
-    """A fitted regressor from :func:`regressor_state`'s output.
+    """A fitted regressor from :func:`regressor_state`'s output, brought up to
+    date (:func:`~sklearn_impression.persistence._upgrade.upgrade`: the
+    listener table in ``listeners_``).
 
     ``device=None`` keeps the saved device (CPU, with a warning, when CUDA is
     missing). Errors are ``ValueError`` naming ``where`` in the model file.
     """
     import torch
     from skorch.history import History
+
+    from ._net import build_net
 
     state = dict(state)
     network = state.pop("net_", None)
@@ -63,8 +72,12 @@ def restore_regressor(cls, params, state, *, device="cpu", where="model"):
                       stacklevel=5)
         device = "cpu"
     regressor.device = device
-    regressor._validate_params()
-    net = regressor._make_net(device)
+    params = regressor.get_params()
+    check_params(params)
+    net = build_net(params, n_emitter_features=regressor.n_emitter_features_,
+                    n_receiver_features=regressor.n_receiver_features_,
+                    n_outputs=regressor.n_outputs_,
+                    n_listeners=len(regressor.listeners_.ids), device=device)
     with torch.random.fork_rng(devices=[]):  # initialisation draws random weights
         net.initialize()
     weights = {k: torch.from_numpy(np.array(v)) for k, v in network.weights.items()}

@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["fit_stimulus_traces", "stimulus_positions", "stimulus_trace_values"]
+__all__ = ["fit_stimulus_traces", "stimulus_deviation", "stimulus_positions",
+           "stimulus_trace_values"]
 
 
 def stimulus_positions(X, i):
@@ -85,3 +86,16 @@ def stimulus_trace_values(traces, constant, X, *, owner, warn=True):
             f"({len(missing)} recording(s)); they get the training mean",
             UserWarning, stacklevel=3)
     return out
+
+
+def stimulus_deviation(stimulus_ids, stimulus_traces, target_mean, X):
+    """Per recording of ``X``: its stimulus's trace minus ``target_mean``, in
+    target units (0, silently, for a stimulus without a trace: the regressor
+    serves those recordings with its no-trace calibration).
+
+    ``stimulus_ids`` and ``stimulus_traces`` are a fitted regressor's
+    ``stimulus_ids_`` and ``stimulus_traces_``.
+    """
+    traces = dict(zip(stimulus_ids, stimulus_traces, strict=True))
+    return [v - target_mean for v in stimulus_trace_values(
+        traces, target_mean, X, owner="CrossDomainRegressor", warn=False)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-__all__ = ["delay_frames", "delay_targets", "delay_predictions", "smooth_traces"]
+__all__ = ["delay_frames", "delay_predictions", "delay_targets", "finish_traces",
+           "smooth_traces"]
 
 
 def delay_frames(seconds, label_rate, what):
@@ -69,3 +70,11 @@ def smooth_traces(traces, width):
     if width <= 1:
         return traces
     return [uniform_filter1d(p, width, axis=0, mode="nearest") for p in traces]
+
+
+def finish_traces(traces, delay, smoothing, extra_delay=0):
+    """``traces`` shifted ``delay`` label frames later (plus ``extra_delay``,
+    one int or one per trace), then smoothed over ``smoothing`` frames: the
+    regressor's steps after the network."""
+    delays = delay + np.asarray(extra_delay, dtype=np.int64)
+    return smooth_traces(delay_predictions(traces, delays), smoothing)
