@@ -88,21 +88,21 @@ class Marks:
 def worker(root, n_receivers, epochs, batch_size, threads, validation_fraction):
     import torch
 
-    import sklearn_impression.regressor._estimator as regressor_module
+    import sklearn_impression.regressor._estimator as estimator_module
+    import sklearn_impression.regressor._fit as fit_module
     from sklearn_impression.datasets import load_impression
     from sklearn_impression.preprocessing import ModalityConcatenator, Resampler
     from sklearn_impression.regressor import CrossDomainRegressor
 
     torch.set_num_threads(threads)
     marks = Marks()
-    # the input checks and the flattening into frames (a method since the
-    # regressor's inputs got their own module)
-    marks.wrap(CrossDomainRegressor, "_frames", "fit.validate_flatten")
-    marks.wrap(regressor_module.Standardizer, "fit", "fit.standardize",
+    # fit's phases are functions of regressor/_fit.py and _net.py
+    marks.wrap(fit_module, "fit_frames", "fit.validate_flatten")
+    marks.wrap(fit_module.Standardizer, "fit", "fit.standardize",
                classmethod_=True)
-    marks.wrap(regressor_module, "split_validation", "fit.validation_split")
-    marks.wrap(CrossDomainRegressor, "_dataset", "fit.tensors")
-    marks.wrap(CrossDomainRegressor, "_make_net", "fit.train")
+    marks.wrap(fit_module, "split_validation", "fit.validation_split")
+    marks.wrap(fit_module, "frame_dataset", "fit.tensors")
+    marks.wrap(estimator_module, "fit_net", "fit.train")
     rss_imports = rss_now()
     sampler = TreeSampler(interval=0.05, tree=False)
     sampler.start()
