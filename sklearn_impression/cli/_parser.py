@@ -124,8 +124,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train and score on synthetic data, write a "
-                          "report (about a minute on 2 cores; the README has the "
-                          "measured time)")
+                          "report (the README has the measured time)")
     demo.add_argument("--out", default="results", help="output folder")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--epochs", type=positive_int, default=8)

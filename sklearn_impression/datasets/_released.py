@@ -145,8 +145,8 @@ def load_impression(root, *, boundaries=None, frame_rate=25.0, split_modalities=
     n_jobs : int, default=None
         Processes parsing the participant and label files (joblib semantics:
         ``None`` means 1 unless in a :func:`joblib.parallel_config` context, -1
-        all CPUs). Parsing is CPU-bound, about 0.6 s per 40 MB file; errors are
-        the same, and reported for the first bad file in file order, either way.
+        all CPUs). Parsing is CPU-bound; errors are the same, and reported for
+        the first bad file in file order, either way.
 
     Returns
     -------

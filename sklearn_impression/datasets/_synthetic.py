@@ -166,8 +166,7 @@ def make_impression(n_receivers=4, n_stimuli=3, stimulus_duration=None, *,
     True
 
     Paper scale (40 receivers, 13 stimuli summing to 44,923 frames per receiver,
-    412 emitter and 68 receiver channels) holds 3 GB of float32 streams and takes
-    about a minute on one CPU core:
+    412 emitter and 68 receiver channels) holds gigabytes of float32 streams:
 
     >>> frames = [3455] * 12 + [3463]  # doctest: +SKIP
     >>> big = make_impression(40, 13, stimulus_frames=frames, emitter_channels=412,
