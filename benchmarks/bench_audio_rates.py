@@ -1,4 +1,4 @@
-"""IS09 descriptors of one sound at other sampling rates, native vs resampled (issue 15).
+"""IS09 descriptors of one sound at other rates, native vs resampled (issue 15).
 
 ``tests/data/speech.wav`` (16 kHz) is rendered at each rate by polyphase
 resampling (:func:`scipy.signal.resample_poly`) and written as a 16-bit WAV,
