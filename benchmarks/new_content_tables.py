@@ -1,11 +1,12 @@
 """The user guide's "New content" tables, written from the benchmarks' JSON.
 
 ``docs/user_guide/new_content_tables.rst`` is this script's output, included by
-``new_content.rst``; ``tests/test_figures.py`` regenerates it and fails when a
-figure there differs from ``benchmarks/results/``. Run after a new benchmark::
+``new_content.rst``, and :func:`readme_table` is the README's ``new_content``
+block; ``benchmarks/render_figures.py`` writes both (with every other figure)
+and ``tests/test_figures.py`` regenerates them and fails when a figure differs
+from ``benchmarks/results/``. Run after a new benchmark::
 
-    python benchmarks/new_content_tables.py > docs/user_guide/new_content_tables.rst
-    python benchmarks/new_content_tables.py --readme   # the README's table
+    python benchmarks/render_figures.py
 
 Torch-free: it reads JSON only.
 """
