@@ -192,13 +192,11 @@ def audio_features(audio, rate=None, *, feature_set="IS09", max_clipped=0.001):
     16 kHz value at 48 kHz), and at 11,025 or 22,050 Hz its 10 ms hop is no
     whole number of samples. So audio at any other rate is resampled to 16 kHz
     first (:func:`scipy.signal.resample_poly`, the rate rounded to whole Hz)
-    and the stream is 100 Hz at every rate. Measured on speech and a tone
-    rendered at 8-96 kHz against the same sound at 16 kHz (the user guide's
-    "From raw signals" has the table): resampled, the IS09 descriptors at
-    22,050-96,000 Hz differ from the 16 kHz ones by about 2.4% of each channel's
-    spread (median over channels; at most 6%), against 4-14% (RMS energy
-    34-106%) at the native rate. Audio below 16 kHz lacks the band above half
-    its rate, and the descriptors of that band differ either way.
+    and the stream is 100 Hz at every rate. Resampled descriptors stay much
+    closer to the 16 kHz ones than native-rate ones (measured on speech and a
+    tone at 8-96 kHz: the user guide's "From raw signals" has the table, from
+    ``benchmarks/results/audio_rates.json``). Audio below 16 kHz lacks the band
+    above half its rate, and the descriptors of that band differ either way.
 
     Examples
     --------

@@ -174,8 +174,8 @@ class CrossDomainModule(nn.Module):
         span = self.attention_span
         if span is not None and value.shape[1] > span:
             return self._attend_blocks(attention, query, value, key_padding_mask, span)
-        # need_weights=False: the fused scaled-dot-product kernel, not the path
-        # that materialises and averages the attention weights (2-4x slower)
+        # need_weights=False: the fused scaled-dot-product kernel, not the
+        # slower path that materialises and averages the attention weights
         return attention(query, value, value, key_padding_mask=key_padding_mask,
                          need_weights=False)[0]
 
