@@ -22,9 +22,10 @@ class Resampler(_RecordingTransformer, auto_wrap_output_keys=None):
 
     Parameters
     ----------
-    method : {"paper", "polyphase", "fft"}, default="paper"
+    method : {"paper", "polyphase", "fft", "causal"}, default="paper"
         How streams are resampled; filtering runs in float64 on all channels of a
-        stream at once.
+        stream at once. The first three are offline (zero-phase or FFT: a frame
+        depends on later samples too); ``"causal"`` is for live prediction.
 
         - ``"paper"`` reproduces section 3.2. When the rate ratio is an integer
           ``q`` and the stream has exactly ``q * n_frames`` samples,
@@ -49,6 +50,26 @@ class Resampler(_RecordingTransformer, auto_wrap_output_keys=None):
           repeating its last sample (a stream may be up to one frame shorter than
           its labels).
         - ``"fft"``: :func:`scipy.signal.resample` straight to ``n_frames``.
+        - ``"causal"``: frame ``k`` (at ``k / frame_rate``) depends only on
+          samples at or before its time. A stream faster than the labels is
+          low-passed by a causal order-2 Butterworth filter with its cutoff at
+          0.8 times the label Nyquist frequency (:func:`scipy.signal.sosfilt`,
+          started in the steady state of each channel's first valid sample,
+          so without a start-up transient); then frame ``k`` takes the
+          filtered value at the last sample at or before its time,
+          ``j_k = floor(k * rate / frame_rate + 1e-9)`` (sample and hold). A
+          stream at or below the label rate is only held. Frames after a
+          stream's last sample hold it. The delay: the filter's group delay
+          at low frequencies, ``sqrt(2) / (2 pi 0.4 frame_rate)`` (0.56 label
+          frames, 22.5 ms at 25 Hz) for a stream well above the label rate and
+          less for one just above it, plus the hold's lag of less than one
+          input sample where the rates do not divide. The same numbers come
+          from ``sklearn_impression.live``'s streaming resampler fed the
+          stream in any chunks. The filter was chosen among Butterworth orders
+          2 and 4, ``decimate``'s Chebyshev filter run causally and the
+          trailing frame mean; see ``benchmarks/bench_causal_resampling.py``
+          and its results for the accuracy, the alias attenuation and the
+          delays measured.
 
         ``"paper"`` and ``"fft"`` map the (decimated) samples onto the labels'
         duration, as the paper does: when the lengths do not divide exactly
@@ -61,8 +82,10 @@ class Resampler(_RecordingTransformer, auto_wrap_output_keys=None):
         and first bad sample. ``"interpolate"``: NaN gaps in a channel (an eye
         tracker losing the gaze during a blink) are filled by linear
         interpolation over time before resampling; gaps at the start or end take
-        the nearest valid value. A channel that is all NaN, and any inf, raise with
-        either policy.
+        the nearest valid value. With ``method="causal"`` a NaN gap instead
+        holds the channel's last valid value (interpolating would read later
+        samples), and NaN before a channel's first valid sample become 0.0. A
+        channel that is all NaN, and any inf, raise with either policy.
 
     Attributes
     ----------
@@ -119,7 +142,7 @@ class Resampler(_RecordingTransformer, auto_wrap_output_keys=None):
     """
 
     _parameter_constraints = {
-        "method": [StrOptions({"paper", "polyphase", "fft"})],
+        "method": [StrOptions({"paper", "polyphase", "fft", "causal"})],
         "nan_policy": [StrOptions({"raise", "interpolate"})],
     }
 

@@ -1,5 +1,6 @@
-"""How one stream is brought to the label rate: NaN filling and the three
-resampling methods of :class:`~sklearn_impression.preprocessing.Resampler`.
+"""How one stream is brought to the label rate: NaN filling and the four
+resampling methods of :class:`~sklearn_impression.preprocessing.Resampler`
+(``"causal"`` runs :mod:`._causal_stream`, which holds NaN gaps itself).
 """
 
 from fractions import Fraction
@@ -8,6 +9,7 @@ import numpy as np
 from scipy import signal
 
 from ..recordings._recording import Stream, at_label_rate
+from ._causal_stream import causal_frames64
 from ._recording_checks import _check_stream_fits_float32
 
 # scipy.signal.decimate's documentation: "call decimate multiple times for
@@ -16,12 +18,13 @@ _MAX_DECIMATION_STAGE = 13
 _IIR_ORDER = 8
 
 
-def _finite_values(rec, name, stream, nan_policy):
-    """``(values, whether NaN were filled)``; filled values are float64; inf raises."""
+def _check_values(rec, name, stream, nan_policy):
+    """Raise for inf, for NaN under ``nan_policy="raise"`` and for a channel that
+    is NaN throughout; return the NaN mask, or None when all values are finite."""
     values = stream.values
     finite = np.isfinite(values)
     if finite.all():
-        return values, False
+        return None
     isnan = np.isnan(values)
     bad = ~finite & ~isnan
     if bad.any() or nan_policy == "raise":
@@ -38,15 +41,24 @@ def _finite_values(rec, name, stream, nan_policy):
             f"{rec.name}, stream {name!r}, channel {stream.channels[j]!r}: {what} at "
             f"sample {i} (t = {i / stream.rate:.3f} s){hint}"
         )
-    x = np.array(values, dtype=np.float64)  # own copy: the stream is read-only
+    lost = np.flatnonzero(isnan.all(axis=0))
+    if lost.size:
+        raise ValueError(
+            f"{rec.name}, stream {name!r}, channel {stream.channels[lost[0]]!r}: "
+            "every sample is NaN, nothing to interpolate from"
+        )
+    return isnan
+
+
+def _finite_values(rec, name, stream, nan_policy):
+    """``(values, whether NaN were filled)``; filled values are float64; inf raises."""
+    isnan = _check_values(rec, name, stream, nan_policy)
+    if isnan is None:
+        return stream.values, False
+    x = np.array(stream.values, dtype=np.float64)  # own copy: the stream is read-only
     t = np.arange(x.shape[0])
     for j in np.flatnonzero(isnan.any(axis=0)):
         gaps = isnan[:, j]
-        if gaps.all():
-            raise ValueError(
-                f"{rec.name}, stream {name!r}, channel {stream.channels[j]!r}: every "
-                "sample is NaN, nothing to interpolate from"
-            )
         # np.interp holds the first/last valid value beyond the ends.
         x[gaps, j] = np.interp(t[gaps], t[~gaps], x[~gaps, j])
     return x, True
@@ -120,16 +132,32 @@ def _resample_fft(x, n_frames, rate, frame_rate):
     return signal.resample(x, n_frames, axis=0)
 
 
+def _resample_causal(x, n_frames, rate, frame_rate):
+    # NaN left in x (nan_policy="interpolate") are held, causally
+    return causal_frames64(x, rate, frame_rate, n_frames, "interpolate")
+
+
+_resample_causal.holds_nan = True  # takes the checked values, NaN unfilled
+
 _METHODS = {
     "paper": _resample_paper,
     "polyphase": _resample_polyphase,
     "fft": _resample_fft,
+    "causal": _resample_causal,
 }
 
 
 def _resample_stream(rec, name, stream, resample, nan_policy):
     """``stream`` of ``rec`` at the label rate as float32, resampled by ``resample``
     (one of :data:`_METHODS`); a finite stream already there is returned as is."""
+    if getattr(resample, "holds_nan", False):
+        isnan = _check_values(rec, name, stream, nan_policy)
+        if isnan is None and at_label_rate(stream, rec):
+            return stream  # frame k holds sample k: nothing to do
+        y = resample(stream.values, rec.n_frames, stream.rate, rec.frame_rate)
+        _check_stream_fits_float32(rec, name, stream.channels, y)
+        return Stream(y.astype(np.float32), rate=rec.frame_rate,
+                      channels=stream.channels)
     x, filled = _finite_values(rec, name, stream, nan_policy)
     if at_label_rate(stream, rec):
         if not filled:
