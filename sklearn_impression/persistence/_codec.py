@@ -35,6 +35,7 @@ ALLOWED_CLASSES = (
     "sklearn_impression.preprocessing._concatenator:ModalityConcatenator",
     "sklearn_impression.preprocessing._normalizer:ReceiverNormalizer",
     "sklearn_impression.regressor._estimator:CrossDomainRegressor",
+    "sklearn_impression.live._causal_regressor:CausalRegressor",
 )
 _REGRESSOR = "sklearn_impression.regressor._estimator:CrossDomainRegressor"
 #: Fitted-state objects that are not estimators, by the tag that marks them.
@@ -55,6 +56,8 @@ _PUBLIC_NAMES = {  # shorter names used in the file and in messages
     "sklearn_impression.preprocessing._normalizer:ReceiverNormalizer":
         "sklearn_impression.ReceiverNormalizer",
     _REGRESSOR: "sklearn_impression.CrossDomainRegressor",
+    "sklearn_impression.live._causal_regressor:CausalRegressor":
+        "sklearn_impression.live.CausalRegressor",
 }
 _BY_PUBLIC_NAME = {v: k for k, v in _PUBLIC_NAMES.items()}
 _ATTRIBUTE = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from ..recordings._frames import DyadicFrames
 
 __all__ = ["column_scaler", "mean_scale", "merge_statistics", "normalize_receivers",
-           "receiver_statistics"]
+           "receiver_statistics", "with_receiver_blocks"]
 
 #: Rows per ``partial_fit`` call: no full-size float64 copy of millions of frames.
 _CHUNK = 65536
@@ -84,7 +84,8 @@ def _moments(blocks):
     return mean_scale(np.concatenate(blocks, axis=0).astype(np.float64, copy=False))
 
 
-def _with_receiver_blocks(X, blocks):
+def with_receiver_blocks(X, blocks):
+    """``X`` with other receiver blocks (the emitter blocks shared)."""
     return DyadicFrames(X.emitter_blocks, blocks, X.emitter_index,
                         X.emitter_feature_names, X.receiver_feature_names,
                         X.receivers, X.stimuli, X.emitter_rows,
@@ -161,4 +162,4 @@ def normalize_receivers(X, by, known=None):
             [blocks[i] for i in members])
         for i in members:
             blocks[i] = _zscore(blocks[i], mean, scale)
-    return _with_receiver_blocks(X, blocks)
+    return with_receiver_blocks(X, blocks)

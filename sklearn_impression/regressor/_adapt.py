@@ -14,11 +14,12 @@ from ..recordings._flat import _check_finite, flatten, recording_name
 from ..recordings._frames import DyadicFrames
 from ..recordings._ids import receiver_ids
 from ._calibration import fit_delay_and_calibration
+from ._causal import finish_causal
 from ._inputs import check_feature_layout, fit_statistics, normalize
 from ._listeners import MIN_ENROLMENT_FRAMES
 from ._net import predict_standardized
 from ._stimulus_traces import stimulus_deviation
-from ._temporal import delay_frames, delay_targets
+from ._temporal import delay_frames, delay_targets, finish_traces
 
 __all__ = ["adapt"]
 
@@ -117,12 +118,25 @@ def _fit_vectors(model, X, y, frame_rows, rows, *, steps, lr, l2):
                          lr=float(lr), l2=float(l2))
 
 
-def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):
-    """Body of :meth:`CrossDomainRegressor.adapt` (arguments validated there)."""
+def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2,
+          causal=None):
+    """Body of :meth:`CrossDomainRegressor.adapt` (arguments validated there).
+
+    ``causal`` (a :class:`~sklearn_impression.regressor._causal.CausalSteps`):
+    choose each receiver's extra delay among those that keep its predictions
+    causal, judged on the causal trailing window.
+    """
     from ..nn import grow_listener_embedding, reset_listener_vectors
 
     receivers, frames = _check_enrolment(model, X, y, context)
     max_shift = delay_frames(lag_range, X.label_rate, "lag_range")
+    min_shift, finish = -max_shift, finish_traces
+    if causal is not None:
+        min_shift = max(min_shift, causal.min_extra_delay(
+            model.label_delay_frames_, model.smoothing_frames_))
+
+        def finish(traces, delay, smoothing, extra):
+            return finish_causal(traces, delay + extra, smoothing, causal.lookahead)
     table = model.listeners_
     # Checked: now the state changes. The receivers' normalisation statistics,
     # from the labelled recordings and the unlabelled ones of context, are
@@ -166,5 +180,6 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2):
     fit_delay_and_calibration(table, traces, targets, trace_rows, rows,
                               calibration=calibration, max_shift=max_shift,
                               stimulus=stimulus, delay=model.label_delay_frames_,
-                              smoothing=model.smoothing_frames_)
+                              smoothing=model.smoothing_frames_,
+                              min_shift=min_shift, finish=finish)
     return model

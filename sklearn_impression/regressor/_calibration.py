@@ -64,7 +64,8 @@ def no_trace_calibration(calibration):
 
 
 def fit_delay_and_calibration(table, traces, targets, trace_rows, rows, *,
-                               calibration, max_shift, stimulus, delay, smoothing):
+                               calibration, max_shift, stimulus, delay, smoothing,
+                               min_shift=None, finish=finish_traces):
     """Per receiver row of ``table`` (a
     :class:`~sklearn_impression.regressor._listeners.ListenerTable`, set in
     place): the extra delay (within ``max_shift`` frames of the label delay
@@ -76,20 +77,24 @@ def fit_delay_and_calibration(table, traces, targets, trace_rows, rows, *,
     (never on a memorised stimulus trace): each candidate delay is applied the
     way ``predict`` applies it (shift, then ``smoothing``), the no-trace
     calibration fitted and the squared error kept; ties go to the smallest
-    shift. ``stimulus`` holds each recording's standardised stimulus trace, or
-    ``None`` for a recording (or everything) without one; the stimulus-term
-    calibration is fitted on the recordings that have one, at the chosen delay.
+    shift. ``min_shift`` (default ``-max_shift``) bounds the extra delay from
+    below, and ``finish(traces, delay, smoothing, extra)`` applies it (the
+    causal predictor's trailing window instead of the offline steps). ``stimulus``
+    holds each recording's standardised stimulus trace, or ``None`` for a recording
+    (or everything) without one; the stimulus-term calibration is fitted on the
+    recordings that have one, at the chosen delay.
     """
     plain = no_trace_calibration(calibration)
     with_trace = calibration in ("auto", "offset+gain+stimulus")
-    candidates = sorted(range(-max_shift, max_shift + 1), key=abs)
+    low = -max_shift if min_shift is None else min_shift
+    candidates = sorted(range(low, max(max_shift, low) + 1), key=abs)
     for row in rows:
         mine = np.flatnonzero(trace_rows == row)
         t = np.concatenate([targets[i] for i in mine])
         best = None
         for extra in candidates:
-            p = np.concatenate(finish_traces([traces[i] for i in mine], delay,
-                                             smoothing, extra))
+            p = np.concatenate(finish([traces[i] for i in mine], delay, smoothing,
+                                      extra))
             gain, offset, _ = calibrate(p, t, plain)
             error = float(((t - gain * p - offset) ** 2).sum())
             if best is None or error < best[0]:

@@ -1,26 +1,21 @@
 """The cross-domain network as a scikit-learn regressor."""
 
-import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ..recordings._frames import DyadicFrames
-from ..recordings._inputs import array_output
 from ..utils._torch import import_torch
 from . import _adapt
 from ._fit import prepare_training
-from ._inputs import normalize, predict_frames
 from ._listeners import ATTRIBUTES
-from ._net import fit_net, predict_standardized
+from ._net import fit_net
 from ._params import (
     ADAPT_CONSTRAINTS,
     PARAMETER_CONSTRAINTS,
     check_param_combinations,
 )
+from ._predict import predict_traces
 from ._presets import PAPER_PARAMS
-from ._stimulus_traces import stimulus_deviation
-from ._temporal import finish_traces
 
 torch = import_torch()
 
@@ -312,37 +307,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
             ``(n_frames, n_outputs)``, or ``(n_frames,)`` if ``y`` was 1-D at fit.
         """
         check_is_fitted(self, "net_")
-        table = self.listeners_
-        X = normalize(X, self.normalize_by, table.statistics)
-        frames = self.scaler_.transform(predict_frames(self, X, self._layout()))
-        rows = None
-        if isinstance(X, DyadicFrames) and (self.listener_adaptation or table.ids):
-            rows = table.rows_for(X.receivers, warn=True)
-            frames.listener = np.repeat(rows, frames.lengths)
-        y = predict_standardized(self.net_, frames, window=self.window, hop=self.hop,
-                                 listener_adaptation=self.listener_adaptation)
-        if rows is not None:
-            traced = table.traced(rows, X.stimuli, self.stimulus_ids_)
-            y = table.calibrate(y, rows, traced, frames.lengths)
-        y = self.scaler_.inverse_targets(y)
-        if self.input_kind_ != "frames":
-            return array_output(y, self._y_1d)
-        traces = finish_traces(np.split(y, np.cumsum(frames.lengths)[:-1]),
-                               self.label_delay_frames_, self.smoothing_frames_,
-                               0 if rows is None else table.delay[rows])
-        if rows is None or not traced.any():
-            return traces
-        used = np.flatnonzero(traced)
-        return table.add_stimulus_terms(traces, rows, used, stimulus_deviation(
-            self.stimulus_ids_, self.stimulus_traces_, self.scaler_.target_mean,
-            X[used]))
-
-    def _layout(self):
-        """The fitted input layout that ``predict_frames`` checks ``X`` against."""
-        if self.input_kind_ == "frames":
-            return "frames", (self.n_emitter_features_, self.n_receiver_features_,
-                              self.feature_names_in_)
-        return "array", (self._emitter_cols, self._receiver_cols)
+        return predict_traces(self, X)
 
     @validate_params(ADAPT_CONSTRAINTS, prefer_skip_nested_validation=True)
     def adapt(self, X, y, *, context=None, calibration="auto", lag_range=2.0,
@@ -416,11 +381,11 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
 
     # -- persistence (see sklearn_impression.persistence) ----------------------
     def __sklearn_impression_state__(self):
-        """Fitted attributes to save; the net as weights and history."""
+        """Fitted attributes to save (none before ``fit``: a regressor given
+        as a parameter); the net as weights and history."""
         from ._state import regressor_state
 
-        check_is_fitted(self, "net_")
-        return regressor_state(self)
+        return regressor_state(self) if "net_" in vars(self) else {}
 
     @classmethod
     def __sklearn_impression_restore__(cls, params, state, *, device="cpu",
