@@ -131,7 +131,7 @@ def adapt(model, X, y, *, context, calibration, lag_range, steps, lr, l2,
     receivers, frames = _check_enrolment(model, X, y, context)
     max_shift = delay_frames(lag_range, X.label_rate, "lag_range")
     min_shift, finish = -max_shift, finish_traces
-    if causal is not None:
+    if causal is not None and causal.trailing:
         min_shift = max(min_shift, causal.min_extra_delay(
             model.label_delay_frames_, model.smoothing_frames_))
 

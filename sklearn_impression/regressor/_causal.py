@@ -38,10 +38,14 @@ __all__ = ["CausalSteps", "RunningStatistics", "TrailingFinisher",
 @dataclass(frozen=True)
 class CausalSteps:
     """How far ahead a causal prediction may read, and how fast the running
-    statistics forget, both in label frames."""
+    statistics forget, both in label frames; ``running`` and ``trailing``
+    switch each causal step on (both for live prediction; one alone measures
+    what it costs)."""
 
     lookahead: int = 0
     halflife: float = 1500.0
+    running: bool = True
+    trailing: bool = True
 
     def min_extra_delay(self, delay, smoothing):
         """The smallest per-receiver extra delay (label frames) that keeps a

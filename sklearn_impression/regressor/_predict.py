@@ -67,7 +67,7 @@ def predict_traces(model, X, *, causal=None):
         ``None``: the offline steps.
     """
     table = model.listeners_
-    if causal is None or not isinstance(X, DyadicFrames):
+    if causal is None or not causal.running or not isinstance(X, DyadicFrames):
         X = normalize(X, model.normalize_by, table.statistics)
     else:
         X = normalize_causal(X, model.normalize_by, table.statistics,
@@ -77,7 +77,7 @@ def predict_traces(model, X, *, causal=None):
         return array_output(y, model._y_1d)
     traces = y
     extra = 0 if rows is None else table.delay[rows]
-    if causal is None:
+    if causal is None or not causal.trailing:
         traces = finish_traces(traces, model.label_delay_frames_,
                                model.smoothing_frames_, extra)
     else:
