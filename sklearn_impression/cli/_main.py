@@ -37,6 +37,7 @@ from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 
 from ._enrol import run_enrol
+from ._live import run_live
 from ._models import FORMATS, load_model_file, model_path, save_model_file
 from ._params import apply_params, collect_params, pipeline_params
 from ._parser import PROG, CommandError, build_parser, protocol_of
@@ -297,8 +298,13 @@ def _cmd_enrol(args):
          f"labelled frames; saved {summary['model']} ({FORMATS[kind][1]})")
 
 
+def _cmd_live(args):
+    run_live(args, load_model_file, lambda text: _progress(args, text))
+
+
 _COMMANDS = {"demo": _cmd_demo, "ablation": _cmd_ablation, "train": _cmd_train,
-             "evaluate": _cmd_evaluate, "enrol": _cmd_enrol, "predict": _cmd_predict}
+             "evaluate": _cmd_evaluate, "enrol": _cmd_enrol, "predict": _cmd_predict,
+             "live": _cmd_live}
 
 
 def main(argv=None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ._enrol import add_enrol_parser
+from ._live import add_live_parser
 
 __all__ = ["PROG", "CommandError", "build_parser", "protocol_of"]
 
@@ -193,4 +194,6 @@ def build_parser():
     add_saved_model(predict)
     predict.add_argument("--out", default="results/predictions",
                          help="folder for one CSV per recording")
+
+    add_live_parser(sub, positive_int, positive_float)
     return parser
