@@ -30,6 +30,14 @@ def _join_outputs(parts, n_outputs):
     return LiveOutput(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
+def _raise_not_finite(what, keys, lengths, values):
+    bad = int(np.argwhere(~np.isfinite(values))[0, 0])
+    person = int(np.searchsorted(np.cumsum(lengths), bad, side="right"))
+    raise ValueError(f"person {keys[person]!r}: {what} features not finite after "
+                     "resampling and normalisation (a value beyond the float32 "
+                     "range?); the network needs finite features")
+
+
 class LiveGroup:
     """Causal predictions of many people at once, one batched network step per
     :meth:`push`.
@@ -205,22 +213,33 @@ class LiveGroup:
         return out
 
     def _network(self, ready):
-        from ..regressor._causal import normalize_causal
-        from ..regressor._predict import network_outputs
+        """The outputs (target units) of everyone's complete frames: their
+        receiver features standardised causally, then one network step."""
+        from ..recordings._flat import Frames
+        from ..regressor._causal import normalize_blocks
+        from ..regressor._predict import frame_outputs, listener_rows
 
         regressor = self.model.regressor_
-        people = [self.people[key] for key, _, _ in ready]
-        X = DyadicFrames([e for _, e, _ in ready], [r for _, _, r in ready],
-                         np.arange(len(ready)), self.layout.emitter_names,
-                         self.layout.receiver_names,
-                         receivers=[p.receiver for p in people],
-                         stimuli=[p.stimulus for p in people],
-                         label_rate=self.layout.frame_rate)
-        X = normalize_causal(X, regressor.normalize_by,
-                             regressor.listeners_.statistics,
-                             self.model.steps_.halflife,
-                             running=[p.running for p in people])
-        return network_outputs(regressor, X, warn=False)[0]
+        keys = [key for key, _, _ in ready]
+        people = [self.people[key] for key in keys]
+        receivers = [p.receiver for p in people]
+        blocks = normalize_blocks([r for _, _, r in ready], receivers,
+                                  regressor.normalize_by,
+                                  regressor.listeners_.statistics,
+                                  self.model.steps_.halflife,
+                                  running=[p.running for p in people])
+        emitter = np.concatenate([e for _, e, _ in ready])
+        receiver = np.concatenate(blocks)
+        for what, values in (("emitter", emitter), ("receiver", receiver)):
+            if not np.isfinite(values).all():
+                _raise_not_finite(what, keys, [len(b) for b in blocks], values)
+        lengths = np.array([len(b) for b in blocks], dtype=np.int64)
+        stimuli = [p.stimulus for p in people]
+        frames = Frames(emitter, receiver, np.arange(len(emitter), dtype=np.int64),
+                        lengths, receivers=receivers, stimuli=stimuli)
+        rows, traced = listener_rows(regressor, receivers, stimuli, warn=False)
+        y = frame_outputs(regressor, frames, rows, traced)
+        return np.split(y, np.cumsum(lengths)[:-1])
 
     def reset(self, key=None):
         """Back to the start of the streams of ``key`` (``None``: everyone),

@@ -69,6 +69,7 @@ class Person:
         self.n_frames = 0   # frames assembled (fed to the network)
         self.n_done = 0     # frames finished (returned)
         self.kept = ([], [])
+        self.n_kept = 0     # frames in kept
         self.running = self.finisher = None
         self.deviation, self.weight = None, None
 
@@ -112,24 +113,25 @@ class Person:
     def take(self, layout):
         """``(emitter, receiver)`` float32 blocks of the frames every stream has
         completed, or ``None``."""
-        counts = [sum(len(f) for f in self.waiting[m]) for m in layout.modalities]
-        n = min(counts) if counts else 0
+        n = min((sum(len(f) for f in self.waiting[m]) for m in layout.modalities),
+                default=0)
         if n == 0:
             return None
         taken = {}
         for m in layout.modalities:
-            rows = np.concatenate(self.waiting[m]) if len(self.waiting[m]) > 1 \
-                else self.waiting[m][0]
+            waiting = self.waiting[m]
+            rows = np.concatenate(waiting) if len(waiting) > 1 else waiting[0]
             taken[m] = rows[:n]
             self.waiting[m] = [rows[n:]] if len(rows) > n else []
         emitter = np.concatenate([taken[m] for m in layout.emitter], axis=1,
                                  dtype=np.float32)
         receiver = np.concatenate([taken[m] for m in layout.receiver], axis=1,
                                   dtype=np.float32)
-        room = self.keep_frames - sum(len(b) for b in self.kept[0])
+        room = self.keep_frames - self.n_kept
         if room > 0:
             self.kept[0].append(emitter[:room])
             self.kept[1].append(receiver[:room])
+            self.n_kept += min(room, n)
         self.n_frames += n
         return emitter, receiver
 

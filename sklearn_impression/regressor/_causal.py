@@ -29,10 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-from ..preprocessing._statistics import normalize_receivers, with_receiver_blocks
+from ..preprocessing._statistics import with_receiver_blocks
 
 __all__ = ["CausalSteps", "RunningStatistics", "TrailingFinisher",
-           "causal_shift", "finish_causal", "normalize_causal", "running_needed"]
+           "causal_shift", "finish_causal", "frozen_zscore", "normalize_blocks",
+           "normalize_causal", "running_needed"]
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,71 @@ class RunningStatistics:
         """``block`` (frames in time order) standardised, float32; the
         statistics then include it."""
         x = np.asarray(block, dtype=np.float64)
+        if not len(x):  # (lfilter's final state of no input is not its zi)
+            return x.astype(np.float32)
         a = [1.0, -self.decay]
         sums = []
         for k, values in enumerate((np.ones_like(x), x, x * x)):
             out, self.state[k] = lfilter([1.0], a, values, axis=0, zi=self.state[k])
             sums.append(out)
-        mean = sums[1] / sums[0]
-        var = sums[2] / sums[0] - mean * mean
-        scale = np.where(var > 1e-10 * (1.0 + mean * mean),
-                         np.sqrt(np.maximum(var, 0.0)), 1.0)
-        return ((x - mean) / scale).astype(np.float32)
+        return _standardized(x, *sums)
+
+    @classmethod
+    def transform_many(cls, stats, blocks):
+        """``[s.transform(b) for s, b in zip(stats, blocks)]``, the same numbers,
+        vectorised over the streams (many people's next frame or two).
+
+        Streams whose blocks have the same length ``<= 8`` advance together,
+        frame by frame (``y = x + decay * y_prev``: the operations ``lfilter``
+        does); longer blocks go through :meth:`transform`.
+
+        Examples
+        --------
+        >>> x = np.arange(12, dtype=np.float32).reshape(3, 2, 2)
+        >>> one = [RunningStatistics(2, 5.0) for _ in range(3)]
+        >>> many = [RunningStatistics(2, 5.0) for _ in range(3)]
+        >>> a = [s.transform(b) for s, b in zip(one, x)]
+        >>> b = RunningStatistics.transform_many(many, list(x))
+        >>> all(np.array_equal(u, v) for u, v in zip(a, b))
+        True
+        """
+        out = [None] * len(blocks)
+        groups = {}
+        for i, block in enumerate(blocks):
+            n = len(block)
+            if n == 0 or n > _SHORT:
+                out[i] = stats[i].transform(block)
+            else:
+                groups.setdefault(n, []).append(i)
+        for n, members in groups.items():
+            x = np.stack([blocks[i] for i in members]).astype(np.float64)  # (P, n, F)
+            state = np.stack([stats[i].state[:, 0] for i in members])   # (P, 3, F)
+            decay = np.array([stats[i].decay for i in members])[:, None, None]
+            sums = np.empty((3, *x.shape))
+            for t in range(n):
+                state = state + np.stack([np.ones_like(x[:, t]), x[:, t],
+                                          x[:, t] * x[:, t]], axis=1)
+                sums[:, :, t] = state.transpose(1, 0, 2)
+                state = decay * state
+            for k, i in enumerate(members):
+                stats[i].state[:, 0] = state[k]
+            z = _standardized(x, *sums)
+            for k, i in enumerate(members):
+                out[i] = z[k]
+        return out
+
+
+#: Longest block :meth:`RunningStatistics.transform_many` runs frame by frame.
+_SHORT = 8
+
+
+def _standardized(x, weight, total, squares):
+    """``x`` standardised by the weighted sums of 1, x and x**2 (float32)."""
+    mean = total / weight
+    var = squares / weight - mean * mean
+    scale = np.where(var > 1e-10 * (1.0 + mean * mean),
+                     np.sqrt(np.maximum(var, 0.0)), 1.0)
+    return ((x - mean) / scale).astype(np.float32)
 
 
 def running_needed(normalize_by, statistics, receiver):
@@ -124,14 +180,42 @@ def normalize_causal(X, normalize_by, statistics, halflife, running=None):
     """
     if normalize_by is None:
         return X
-    frozen = normalize_receivers(X, "receiver", statistics)
-    blocks = list(frozen.receiver_blocks)
-    for i, (block, r) in enumerate(zip(X.receiver_blocks, X.receivers, strict=True)):
-        if running_needed(normalize_by, statistics, r):
-            stats = (RunningStatistics(X.n_receiver_features, halflife)
-                     if running is None else running[i])
-            blocks[i] = stats.transform(block)
-    return with_receiver_blocks(frozen, blocks)
+    return with_receiver_blocks(X, normalize_blocks(
+        X.receiver_blocks, X.receivers, normalize_by, statistics, halflife, running))
+
+
+def normalize_blocks(blocks, receivers, normalize_by, statistics, halflife,
+                     running=None):
+    """:func:`normalize_causal` of receiver ``blocks`` (one per stream, of
+    ``receivers``): a new list. Frozen statistics are read for the receivers
+    that have them only, and the running ones advance together
+    (:meth:`RunningStatistics.transform_many`)."""
+    blocks = list(blocks)
+    if normalize_by is None:
+        return blocks
+    ids, means, scales = ([], None, None) if statistics is None else statistics
+    position = {r: k for k, r in enumerate(ids)}
+    streams = []
+    for i, r in enumerate(receivers):
+        if normalize_by == "recording" or r not in position:
+            streams.append(i)
+        else:
+            blocks[i] = frozen_zscore(blocks[i], means[position[r]],
+                                      scales[position[r]])
+    if streams:
+        stats = [RunningStatistics(blocks[i].shape[1], halflife)
+                 if running is None else running[i] for i in streams]
+        normalised = RunningStatistics.transform_many(
+            stats, [blocks[i] for i in streams])
+        for i, block in zip(streams, normalised, strict=True):
+            blocks[i] = block
+    return blocks
+
+
+def frozen_zscore(block, mean, scale):
+    """``block`` standardised by kept statistics, in its own dtype (as
+    :func:`~sklearn_impression.preprocessing._statistics.normalize_receivers`)."""
+    return ((block - mean) / scale).astype(block.dtype, copy=False)
 
 
 class TrailingFinisher:

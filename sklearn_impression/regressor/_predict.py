@@ -12,13 +12,17 @@ import numpy as np
 
 from ..recordings._frames import DyadicFrames
 from ..recordings._inputs import array_output
+from ..utils._torch import import_torch
 from ._causal import finish_causal, normalize_causal
 from ._inputs import normalize, predict_frames
-from ._net import predict_standardized
+from ._net import frame_dataset, predict_standardized
 from ._stimulus_traces import stimulus_deviation
 from ._temporal import finish_traces
 
-__all__ = ["fitted_layout", "network_outputs", "predict_traces"]
+torch = import_torch()
+
+__all__ = ["fitted_layout", "frame_outputs", "listener_rows", "network_outputs",
+           "predict_traces"]
 
 
 def fitted_layout(model):
@@ -38,21 +42,55 @@ def network_outputs(model, X, *, warn=True):
     per-receiver parameters) and whether its stimulus term applies; for a 2-D
     array one array and ``None``, ``None``.
     """
-    table = model.listeners_
-    frames = model.scaler_.transform(predict_frames(model, X, fitted_layout(model)))
-    rows = traced = None
-    if isinstance(X, DyadicFrames) and (model.listener_adaptation or table.ids):
-        rows = table.rows_for(X.receivers, warn=warn)
-        frames.listener = np.repeat(rows, frames.lengths)
-    y = predict_standardized(model.net_, frames, window=model.window, hop=model.hop,
-                             listener_adaptation=model.listener_adaptation)
-    if rows is not None:
-        traced = table.traced(rows, X.stimuli, model.stimulus_ids_)
-        y = table.calibrate(y, rows, traced, frames.lengths)
-    y = model.scaler_.inverse_targets(y)
+    frames = predict_frames(model, X, fitted_layout(model))
     if not isinstance(X, DyadicFrames):
-        return y, None, None
+        return frame_outputs(model, frames), None, None
+    rows, traced = listener_rows(model, X.receivers, X.stimuli, warn=warn)
+    y = frame_outputs(model, frames, rows, traced)
     return np.split(y, np.cumsum(frames.lengths)[:-1]), rows, traced
+
+
+def listener_rows(model, receivers, stimuli, *, warn=True):
+    """``(rows, traced)``: the listener-table row of every recording's receiver
+    and whether its stimulus term applies, or ``None, None`` when the model
+    has no per-receiver parameters."""
+    table = model.listeners_
+    if not (model.listener_adaptation or table.ids):
+        return None, None
+    rows = table.rows_for(receivers, warn=warn)
+    return rows, table.traced(rows, stimuli, model.stimulus_ids_)
+
+
+def frame_outputs(model, frames, rows=None, traced=None):
+    """The calibrated network outputs ``(n_frames, n_outputs)``, in target
+    units, of flat normalised :class:`~sklearn_impression.recordings._flat.Frames`
+    (standardised in place: the caller's own arrays), with the rows and
+    ``traced`` of :func:`listener_rows`.
+
+    Frame-level models (``window=1``) run a batch of up to ``batch_size``
+    frames as one call of the module in evaluation mode (what skorch's
+    ``forward`` does for one batch, without its data loader: the live path's
+    few frames a tick); anything else through
+    :func:`~sklearn_impression.regressor._net.predict_standardized`.
+    """
+    frames = model.scaler_.transform(frames)
+    if rows is not None:
+        frames.listener = np.repeat(rows, frames.lengths)
+    net = model.net_
+    if model.window == 1 and 0 < frames.n_frames <= net.batch_size:
+        data = frame_dataset(frames, net.device, window=1, hop=None,
+                             listener_adaptation=model.listener_adaptation)
+        if net.module_.training:
+            net.module_.eval()
+        with torch.inference_mode():
+            y = net.infer(data.batch(slice(None))[0])[0]
+        y = y.float().cpu().numpy()[:, 0, :].astype(np.float64)
+    else:
+        y = predict_standardized(net, frames, window=model.window, hop=model.hop,
+                                 listener_adaptation=model.listener_adaptation)
+    if rows is not None:
+        y = model.listeners_.calibrate(y, rows, traced, frames.lengths)
+    return model.scaler_.inverse_targets(y)
 
 
 def predict_traces(model, X, *, causal=None):
