@@ -92,11 +92,16 @@ def _chunkings(draw, rec):
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(data=st.data(), seed=st.integers(1, 3), gaps=st.booleans())
+@given(data=st.data(), seed=st.integers(1, 3), gaps=st.booleans(),
+       known=st.booleans())
 def test_streamed_predictions_equal_the_causal_pipeline_offline(fitted, data, seed,
-                                                                gaps):
+                                                                gaps, known):
+    """Random recordings of a known receiver (kept statistics) or a new one
+    (running statistics from the prior), NaN gaps, random chunkings."""
     pipe, _ = fitted
     rec = _data(seed, n_receivers=1, duration=6.0).recordings[0]
+    if not known:
+        rec = rec.replace(receiver="stranger")
     if gaps:  # a NaN gap in every stream, held at its last value
         streams = {}
         for m, s in rec.streams.items():
@@ -395,3 +400,50 @@ def test_the_causal_regressor_saves_and_loads(fitted, tmp_path):
     assert isinstance(loaded[-1], CausalRegressor)
     rec = data.recordings[0]
     np.testing.assert_array_equal(loaded.predict([rec])[0], pipe.predict([rec])[0])
+
+
+def test_a_receivers_streams_carry_their_running_statistics(fitted):
+    """Offline, a new receiver's recordings in order are one stream; live, the
+    statistics go on when they leave and join again: the same predictions."""
+    pipe, _ = fitted
+    data = _data(11, n_receivers=1, n_stimuli=2, duration=6.0)
+    first, second = (rec.replace(receiver="newcomer") for rec in data.recordings)
+    group = LiveGroup(pipe, _rates(first))
+    streamed = []
+    for rec in (first, second):
+        group.join("p", receiver="newcomer", stimulus=rec.stimulus)
+        out = group.push({"p": {m: s.values for m, s in rec.streams.items()}})["p"]
+        streamed.append(np.concatenate([out.values, group.leave(
+            "p", n_frames=rec.n_frames).values]))
+    offline = pipe.predict([first, second])
+    for a, b in zip(streamed, offline, strict=True):
+        assert np.abs(a - b).max() <= 1e-5
+    alone = pipe.predict([second])[0]  # without the first stream's statistics
+    assert not np.allclose(alone, offline[1])
+    group.join("a", receiver="x")
+    with pytest.raises(ValueError, match="receiver 'x' is already streaming as "
+                                         "person 'a'"):
+        group.join("b", receiver="x")
+
+
+def test_the_running_statistics_start_from_the_prior():
+    """A prior of w frames with mean m and variance v, then one frame x: the
+    weighted moments by hand."""
+    m, v, w, x, h = np.array([2.0]), np.array([9.0]), 40.0, 5.0, 100.0
+    d = 0.5 ** (1 / h)
+    t = d * (1 - d ** w) / (1 - d)  # the prior's weight when x arrives
+    mean = (t * m + x) / (t + 1)
+    var = (t * (v + m * m) + x * x) / (t + 1) - mean * mean
+    got = RunningStatistics(1, h, prior=(m, v, w)).transform(np.array([[x]]))
+    np.testing.assert_allclose(got[0], (x - mean) / np.sqrt(var), rtol=1e-6)
+    assert RunningStatistics(1, h).transform(np.array([[x]]))[0, 0] == 0.0
+
+
+def test_the_prior_is_the_training_receivers_statistics(fitted):
+    pipe, _ = fitted
+    model = pipe[-1]
+    _, means, scales = model.regressor_.listeners_.statistics
+    np.testing.assert_allclose(model.prior_mean_, means.mean(axis=0))
+    np.testing.assert_allclose(model.prior_var_,
+                               (scales ** 2).mean(axis=0) + means.var(axis=0))
+    assert model.steps_.prior[2] == pytest.approx(30.0 * 25.0)

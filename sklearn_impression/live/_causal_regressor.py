@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..recordings._frames import DyadicFrames
 from ..regressor._causal import CausalSteps
-from ..regressor._params import ADAPT_CONSTRAINTS
+from ..regressor._params import ADAPT_CONSTRAINTS, network_tags
 
 __all__ = ["CausalRegressor", "NotCausalError"]
 
@@ -26,9 +26,11 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
 
     * a receiver with kept statistics (seen in ``fit`` or enrolled with
       :meth:`adapt`) is standardised by them, frozen; anyone else by running
-      statistics of their stream, exponentially weighted from its start with a
-      half-life of ``halflife`` seconds (the first frames weigh equally: the
-      warm-up; a stream's first frame is all zeros);
+      statistics of their stream (their recordings in order are one stream),
+      exponentially weighted with a half-life of ``halflife`` seconds and
+      started from the training receivers' statistics as if ``prior`` seconds
+      of them had come first: the warm-up, standardised by the population at
+      first and more and more by the person;
     * the label delay and the smoothing become one trailing window (the same
       frames as offline where the delay is at least half the smoothing width,
       as with the defaults, except near a recording's end);
@@ -47,8 +49,13 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         must be frame-level (``window=1``): windows read the future.
     lookahead : float >= 0, default=0.0
         Seconds after ``t`` that the prediction of frame ``t`` may read.
-    halflife : float > 0, default=60.0
+    halflife : float > 0, default=600.0
         Seconds of the running statistics' half-life.
+    prior : float >= 0, default=30.0
+        Seconds of the training receivers' statistics the running statistics
+        start from (0: a stream's own frames only, its first frame all zeros).
+        The defaults were chosen on seed 0 of both generators (user guide,
+        "Going live").
 
     Attributes
     ----------
@@ -60,6 +67,9 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         ``lookahead`` in label frames.
     halflife_frames_ : float
         ``halflife`` in label frames.
+    prior_mean_, prior_var_ : ndarray of shape (n_receiver_features,) or None
+        The training receivers' mean feature statistics (the variance of
+        their pooled frames), ``None`` without kept statistics.
     n_features_in_ : int
 
     Examples
@@ -78,12 +88,15 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         "regressor": [HasMethods(["fit", "predict", "adapt"]), None],
         "lookahead": [Interval(Real, 0, None, closed="left")],
         "halflife": [Interval(Real, 0, None, closed="neither")],
+        "prior": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, regressor=None, *, lookahead=0.0, halflife=60.0):
+    def __init__(self, regressor=None, *, lookahead=0.0, halflife=600.0,
+                 prior=30.0):
         self.regressor = regressor
         self.lookahead = lookahead
         self.halflife = halflife
+        self.prior = prior
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -114,6 +127,12 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         rate = self.label_rate_ or 0.0
         self.lookahead_frames_ = int(round(self.lookahead * rate))
         self.halflife_frames_ = max(self.halflife * rate, 1.0)
+        self.prior_mean_ = self.prior_var_ = None
+        statistics = self.regressor_.listeners_.statistics
+        if statistics is not None:
+            _, means, scales = statistics
+            self.prior_mean_ = means.mean(axis=0)
+            self.prior_var_ = (scales ** 2).mean(axis=0) + means.var(axis=0)
         self.n_features_in_ = self.regressor_.n_features_in_
         if hasattr(self.regressor_, "feature_names_in_"):
             self.feature_names_in_ = self.regressor_.feature_names_in_
@@ -124,7 +143,12 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         """The causal settings in label frames
         (:class:`~sklearn_impression.regressor._causal.CausalSteps`)."""
         check_is_fitted(self, "regressor_")
-        return CausalSteps(self.lookahead_frames_, self.halflife_frames_)
+        prior = None
+        if self.prior_mean_ is not None and self.prior > 0:
+            prior = (self.prior_mean_, self.prior_var_,
+                     self.prior * (self.label_rate_ or 0.0))
+        return CausalSteps(self.lookahead_frames_, self.halflife_frames_,
+                           prior=prior)
 
     def predict(self, X):
         """Predict every frame causally.
@@ -167,8 +191,4 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        tags.regressor_tags.poor_score = True
-        return tags
+        return network_tags(super().__sklearn_tags__())

@@ -47,7 +47,9 @@ class LiveGroup:
     once every stream has a sample at or after its time. One push runs the
     network once on the complete frames of everyone. People join and leave
     at any time; each has their own resampling filters, running statistics,
-    trailing window and enrolment.
+    trailing window and enrolment. A receiver's running statistics carry over
+    from one of their streams to the next (leave, then join again), as offline
+    ``predict`` treats a receiver's recordings in order as one stream.
 
     Parameters
     ----------
@@ -88,6 +90,9 @@ class LiveGroup:
                              f"{keep_seconds!r}")
         self.keep_frames = int(round(keep_seconds * self.layout.frame_rate))
         self.people = {}
+        #: receiver -> running statistics carried from one of their streams to
+        #: the next (leave, then join again: one stream, as offline)
+        self.carried = {}
 
     def _check_rates(self, rates):
         if not isinstance(rates, dict):
@@ -120,8 +125,12 @@ class LiveGroup:
         """
         if key in self.people:
             raise ValueError(f"person {key!r} has already joined; leave first")
+        for other, person in self.people.items():
+            if receiver is not None and person.receiver == receiver:
+                raise ValueError(f"receiver {receiver!r} is already streaming as "
+                                 f"person {other!r}; one stream per receiver")
         person = Person(self.layout, self.rates, receiver, stimulus, self.keep_frames)
-        person.configure(self.model.regressor_, self.model.steps_)
+        person.configure(self.model.regressor_, self.model.steps_, self.carried)
         self.people[key] = person
 
     def leave(self, key, *, n_frames=None):
@@ -243,10 +252,12 @@ class LiveGroup:
 
     def reset(self, key=None):
         """Back to the start of the streams of ``key`` (``None``: everyone),
-        keeping who they are (enrolments stay in the model)."""
+        keeping who they are (enrolments stay in the model; the running
+        statistics start again)."""
         for k in (list(self.people) if key is None else [key]):
             old = self._person(k)
             self.people.pop(k)
+            self.carried.pop(old.receiver, None)
             self.join(k, receiver=old.receiver, stimulus=old.stimulus)
 
     # -- enrolment --------------------------------------------------------------------
@@ -278,5 +289,5 @@ class LiveGroup:
                          label_rate=self.layout.frame_rate)
         self.model.adapt(X, [y], **adapt_params)
         held = LiveOutput(*person.flush_finisher(self.layout.frame_rate))
-        person.configure(self.model.regressor_, self.model.steps_)
+        person.configure(self.model.regressor_, self.model.steps_, self.carried)
         return held

@@ -74,14 +74,26 @@ class Person:
         self.deviation, self.weight = None, None
 
     # -- model-dependent parts: at join and after an enrolment ------------------
-    def configure(self, model, steps):
+    def configure(self, model, steps, carried):
         """Running statistics, trailing window and stimulus term for the model's
-        current per-person state (a fresh window: it restarts after enrolment)."""
+        current per-person state (a fresh window: it restarts after enrolment).
+
+        ``carried`` maps receiver ids to running statistics that go on from one
+        of their streams to the next (as one stream, like offline ``predict``
+        of a receiver's recordings in order); it gets this receiver's.
+        """
         table = model.listeners_
         self.running = None
         if running_needed(model.normalize_by, table.statistics, self.receiver):
-            self.running = RunningStatistics(model.n_receiver_features_,
-                                             steps.halflife)
+            def fresh():
+                return RunningStatistics(model.n_receiver_features_, steps.halflife,
+                                         steps.prior)
+            if model.normalize_by == "receiver" and self.receiver is not None:
+                if self.receiver not in carried:
+                    carried[self.receiver] = fresh()
+                self.running = carried[self.receiver]
+            else:
+                self.running = fresh()
         row = int(table.rows_for([self.receiver], warn=False)[0])
         delay = model.label_delay_frames_ + int(table.delay[row])
         self.finisher = TrailingFinisher(

@@ -47,6 +47,7 @@ class CausalSteps:
     halflife: float = 1500.0
     running: bool = True
     trailing: bool = True
+    prior: tuple = None  # (mean, var, weight in frames) the running ones start from
 
     def min_extra_delay(self, delay, smoothing):
         """The smallest per-receiver extra delay (label frames) that keeps a
@@ -67,12 +68,17 @@ class RunningStatistics:
     frames ``0 .. t`` (weights halving every ``halflife`` frames, normalised to
     sum to one, so the first frames of a stream weigh equally); a column whose
     variance is zero up to rounding gets scale 1, as everywhere in the package.
+    With a ``prior``, the stream starts as if ``weight`` frames with that mean
+    and variance (the population's) had come before it, so its first frames
+    are standardised by the population and then more and more by its own.
 
     Parameters
     ----------
     n_features : int
     halflife : float
         In frames.
+    prior : tuple (mean, var, weight), default=None
+        Arrays of ``n_features`` and a weight in frames.
 
     Examples
     --------
@@ -85,9 +91,16 @@ class RunningStatistics:
     (True, 0.0)
     """
 
-    def __init__(self, n_features, halflife):
+    def __init__(self, n_features, halflife, prior=None):
         self.decay = 0.5 ** (1.0 / float(halflife))
         self.state = np.zeros((3, 1, n_features))  # lfilter states of 1, x, x**2
+        if prior is not None and prior[2] > 0:
+            mean, var, weight = (np.asarray(prior[0], np.float64),
+                                 np.asarray(prior[1], np.float64), float(prior[2]))
+            # the filters' states after `weight` frames of those moments
+            total = (1.0 - self.decay ** weight) / (1.0 - self.decay)
+            self.state[:, 0] = self.decay * total * np.stack(
+                [np.ones_like(mean), mean, var + mean * mean])
 
     def transform(self, block):
         """``block`` (frames in time order) standardised, float32; the
@@ -169,26 +182,30 @@ def running_needed(normalize_by, statistics, receiver):
             or receiver not in set(statistics[0]))
 
 
-def normalize_causal(X, normalize_by, statistics, halflife, running=None):
+def normalize_causal(X, normalize_by, statistics, halflife, running=None,
+                     prior=None):
     """Receiver features of DyadicFrames ``X`` standardised causally.
 
     A receiver with kept ``statistics`` (``(ids, means, scales)`` or ``None``)
-    by those, frozen; with ``normalize_by="recording"``, and for anyone else,
-    each recording by :class:`RunningStatistics` from its start, or by
-    ``running[i]`` (one per recording, updated in place: a stream's state
-    between chunks). ``normalize_by=None`` leaves ``X`` as it is.
+    by those, frozen; anyone else by :class:`RunningStatistics` (starting
+    from ``prior``): a receiver's recordings are one stream, in the order of
+    ``X`` (each recording alone with ``normalize_by="recording"`` or without a
+    receiver id), or ``running[i]`` standardises recording ``i`` (updated in
+    place: a stream's state between chunks). ``normalize_by=None`` leaves
+    ``X`` as it is.
     """
     if normalize_by is None:
         return X
     return with_receiver_blocks(X, normalize_blocks(
-        X.receiver_blocks, X.receivers, normalize_by, statistics, halflife, running))
+        X.receiver_blocks, X.receivers, normalize_by, statistics, halflife, running,
+        prior))
 
 
 def normalize_blocks(blocks, receivers, normalize_by, statistics, halflife,
-                     running=None):
+                     running=None, prior=None):
     """:func:`normalize_causal` of receiver ``blocks`` (one per stream, of
     ``receivers``): a new list. Frozen statistics are read for the receivers
-    that have them only, and the running ones advance together
+    that have them only; given ``running``, the running ones advance together
     (:meth:`RunningStatistics.transform_many`)."""
     blocks = list(blocks)
     if normalize_by is None:
@@ -202,11 +219,17 @@ def normalize_blocks(blocks, receivers, normalize_by, statistics, halflife,
         else:
             blocks[i] = frozen_zscore(blocks[i], means[position[r]],
                                       scales[position[r]])
-    if streams:
-        stats = [RunningStatistics(blocks[i].shape[1], halflife)
-                 if running is None else running[i] for i in streams]
+    if streams and running is None:  # whole recordings: a receiver's in order
+        carried = {}
+        for i in streams:
+            r = receivers[i]
+            key = ("recording", i) if normalize_by == "recording" or r is None else r
+            if key not in carried:
+                carried[key] = RunningStatistics(blocks[i].shape[1], halflife, prior)
+            blocks[i] = carried[key].transform(blocks[i])
+    elif streams:
         normalised = RunningStatistics.transform_many(
-            stats, [blocks[i] for i in streams])
+            [running[i] for i in streams], [blocks[i] for i in streams])
         for i, block in zip(streams, normalised, strict=True):
             blocks[i] = block
     return blocks

@@ -13,6 +13,7 @@ from ._params import (
     ADAPT_CONSTRAINTS,
     PARAMETER_CONSTRAINTS,
     check_param_combinations,
+    network_tags,
 )
 from ._predict import predict_traces
 from ._presets import PAPER_PARAMS
@@ -401,13 +402,7 @@ class CrossDomainRegressor(RegressorMixin, BaseEstimator):
         super().__setstate__(upgrade_pickled(self, state))
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        # A network trained for few epochs on a few hundred rows (the check data)
-        # need not reach the R^2 > 0.5 the default regressor check asks for.
-        tags.regressor_tags.poor_score = True
-        return tags
+        return network_tags(super().__sklearn_tags__())
 
 
 for _name in ATTRIBUTES:

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import (
 )
 
 __all__ = ["ADAPT_CONSTRAINTS", "PARAMETER_CONSTRAINTS", "check_param_combinations",
-           "check_params"]
+           "check_params", "network_tags"]
 
 
 def _positive_int():
@@ -81,6 +81,17 @@ ADAPT_CONSTRAINTS = {
     "lr": [_non_negative()],
     "l2": [_non_negative()],
 }
+
+
+def network_tags(tags):
+    """scikit-learn tags of a regressor built on the network (set in place,
+    returned): one output or several; a poor score allowed, since a network
+    trained for few epochs on a few hundred rows (the checks' data) need not
+    reach the R^2 > 0.5 the default regressor check asks for."""
+    tags.target_tags.multi_output = True
+    tags.target_tags.single_output = True
+    tags.regressor_tags.poor_score = True
+    return tags
 
 
 def check_param_combinations(params):

@@ -109,7 +109,7 @@ def predict_traces(model, X, *, causal=None):
         X = normalize(X, model.normalize_by, table.statistics)
     else:
         X = normalize_causal(X, model.normalize_by, table.statistics,
-                             causal.halflife)
+                             causal.halflife, prior=causal.prior)
     y, rows, traced = network_outputs(model, X)
     if model.input_kind_ != "frames":
         return array_output(y, model._y_1d)
