@@ -11,7 +11,9 @@ receivers are then predicted
   standardised with all of their recordings, centred smoothing);
 * ``causal resampling``: only the resampling causal;
 * ``running statistics``: only the per-person standardisation causal (running
-  statistics from each recording's start, half-life ``--halflife`` s);
+  statistics over each new receiver's recordings in order, half-life
+  ``--halflife`` s, started from ``--prior`` s of the training receivers'
+  statistics: ``CausalRegressor``'s defaults);
 * ``trailing window``: only the delay and smoothing causal;
 * ``causal (all)``: the live pipeline, what ``LivePredictor`` streams.
 
@@ -22,10 +24,17 @@ enrolment seconds only (live, nothing later exists yet). Scores: CCC per
 dimension pooled over a fold's scored frames, averaged over folds, then over
 competence and warmth; per seed and the mean over seeds.
 
+``--study normalisation`` adds, without enrolment, the running statistics'
+other settings that were compared to choose those defaults (per recording or
+per receiver, half-life, prior): run on seed 0 only, the choice was made
+there, and the figures of all seeds come from the main run.
+
 Run, one thread per process::
 
-    python benchmarks/keep.py live_accuracy -- python benchmarks/bench_live_accuracy.py \\
-        --seeds 0 1 2 3 4
+    python benchmarks/keep.py live_accuracy -- \\
+        python benchmarks/bench_live_accuracy.py --seeds 0 1 2 3 4
+    python benchmarks/keep.py live_normalisation -- \\
+        python benchmarks/bench_live_accuracy.py --seeds 0 --study normalisation
 """
 
 import argparse
@@ -42,12 +51,36 @@ from sklearn.model_selection import GroupKFold
 
 VARIANTS = ("offline", "causal resampling", "running statistics",
             "trailing window", "causal (all)")
+#: ``--study normalisation``: name -> (per recording?, half-life s, prior s).
+STUDY = {
+    "per recording, 60 s, no prior": (True, 60.0, 0.0),
+    "per receiver, 60 s, no prior": (False, 60.0, 0.0),
+    "per receiver, 600 s, no prior": (False, 600.0, 0.0),
+    "per receiver, 60 s, prior 10 s": (False, 60.0, 10.0),
+    "per receiver, 600 s, prior 10 s": (False, 600.0, 10.0),
+    "per receiver, 600 s, prior 30 s": (False, 600.0, 30.0),
+}
 
 
-def _steps(halflife_frames, running, trailing):
-    from sklearn_impression.regressor._causal import CausalSteps
+def _steps(model, rate, halflife, prior, running, trailing):
+    """The CausalSteps CausalRegressor would use (seconds to frames)."""
+    from sklearn_impression.regressor._causal import CausalSteps, population_prior
 
-    return CausalSteps(0, halflife_frames, running=running, trailing=trailing)
+    moments = population_prior(model.listeners_.statistics)
+    weight = prior * rate
+    return CausalSteps(0, max(halflife * rate, 1.0), running=running,
+                       trailing=trailing,
+                       prior=None if moments is None or not weight else
+                       (*moments, weight))
+
+
+def _per_recording(X):
+    """``X`` with each recording its own receiver (no statistics carried)."""
+    return type(X)(X.emitter_blocks, X.receiver_blocks, X.emitter_index,
+                   X.emitter_feature_names, X.receiver_feature_names,
+                   receivers=[f"{r}#{i}" for i, r in enumerate(X.receivers)],
+                   stimuli=X.stimuli, emitter_rows=X.emitter_rows,
+                   label_rate=X.label_rate)
 
 
 def _score(y_true, y_pred):
@@ -57,7 +90,7 @@ def _score(y_true, y_pred):
                             np.concatenate(y_pred)[:, j])) for j in range(2)]
 
 
-def _fold(X_off, X_cau, y, train, test, seed, args, halflife_frames):
+def _fold(X_off, X_cau, y, train, test, seed, args):
     """Scores of every variant on one fold, without and with enrolment."""
     from sklearn_impression import CrossDomainRegressor
     from sklearn_impression.model_selection import head_seconds
@@ -70,12 +103,18 @@ def _fold(X_off, X_cau, y, train, test, seed, args, halflife_frames):
         return model.fit(X[train], [y[i] for i in train])
 
     models = {"offline": fit(X_off), "causal": fit(X_cau)}
+    rate = X_off.label_rate
+
+    def causal_steps(which, running, trailing, halflife=args.halflife,
+                     prior=args.prior):
+        return _steps(models[which], rate, halflife, prior, running, trailing)
+
     plan = {  # variant: (model, features, causal steps or None)
         "offline": ("offline", X_off, None),
         "causal resampling": ("causal", X_cau, None),
-        "running statistics": ("offline", X_off, _steps(halflife_frames, True, False)),
-        "trailing window": ("offline", X_off, _steps(halflife_frames, False, True)),
-        "causal (all)": ("causal", X_cau, _steps(halflife_frames, True, True)),
+        "running statistics": ("offline", X_off, causal_steps("offline", True, False)),
+        "trailing window": ("offline", X_off, causal_steps("offline", False, True)),
+        "causal (all)": ("causal", X_cau, causal_steps("causal", True, True)),
     }
     y_test = [y[i] for i in test]
     out = {"plain": {}, "enrolled": {}}
@@ -95,6 +134,13 @@ def _fold(X_off, X_cau, y, train, test, seed, args, halflife_frames):
                                                      strict=True) if (~m).any()]
         out["enrolled"][variant] = _score([t for t, _ in scored],
                                           [p for _, p in scored])
+    if args.study == "normalisation":
+        out["study"] = {}
+        for name, (alone, halflife, prior) in STUDY.items():
+            X_test = _per_recording(X_off[test]) if alone else X_off[test]
+            pred = predict_traces(models["offline"], X_test, causal=causal_steps(
+                "offline", True, False, halflife, prior))
+            out["study"][name] = _score(y_test, pred)
     return out
 
 
@@ -115,14 +161,15 @@ def run(generator, seed, args):
         features[name] = ModalityConcatenator().fit_transform(recordings)
     X_off, X_cau = features["offline"], features["causal"]
     receivers = np.array(X_off.receivers)
-    halflife_frames = args.halflife * X_off.label_rate
     folds = []
     t0 = time.perf_counter()
     for train, test in GroupKFold(args.folds).split(receivers, groups=receivers):
-        folds.append(_fold(X_off, X_cau, data.targets, train, test, seed, args,
-                           halflife_frames))
+        folds.append(_fold(X_off, X_cau, data.targets, train, test, seed, args))
     scores = {part: {v: float(np.mean([np.mean(f[part][v]) for f in folds]))
                      for v in VARIANTS} for part in ("plain", "enrolled")}
+    if args.study:
+        scores["study"] = {v: float(np.mean([np.mean(f["study"][v]) for f in folds]))
+                           for v in STUDY}
     by_dimension = {part: {v: np.mean([f[part][v] for f in folds], axis=0).tolist()
                            for v in VARIANTS} for part in ("plain", "enrolled")}
     return {"generator": generator, "seed": seed, "scores": scores,
@@ -140,7 +187,9 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--enrol-seconds", type=float, default=60.0)
-    parser.add_argument("--halflife", type=float, default=60.0)
+    parser.add_argument("--halflife", type=float, default=600.0)
+    parser.add_argument("--prior", type=float, default=30.0)
+    parser.add_argument("--study", choices=["normalisation"], default=None)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -152,6 +201,9 @@ def main(argv=None):
         mine = [r for r in runs if r["generator"] == g]
         summary[g] = {part: {v: float(np.mean([r["scores"][part][v] for r in mine]))
                              for v in VARIANTS} for part in ("plain", "enrolled")}
+        if args.study:
+            summary[g]["study"] = {v: float(np.mean([r["scores"]["study"][v]
+                                                     for r in mine])) for v in STUDY}
     report = {
         "benchmark": "live_accuracy",
         "settings": {**vars(args), "protocol": "receivers (GroupKFold by receiver)",

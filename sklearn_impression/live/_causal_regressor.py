@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 from sklearn.utils.validation import check_is_fitted
 
 from ..recordings._frames import DyadicFrames
-from ..regressor._causal import CausalSteps
+from ..regressor._causal import CausalSteps, population_prior
 from ..regressor._params import ADAPT_CONSTRAINTS, network_tags
 
 __all__ = ["CausalRegressor", "NotCausalError"]
@@ -127,12 +127,8 @@ class CausalRegressor(RegressorMixin, BaseEstimator):
         rate = self.label_rate_ or 0.0
         self.lookahead_frames_ = int(round(self.lookahead * rate))
         self.halflife_frames_ = max(self.halflife * rate, 1.0)
-        self.prior_mean_ = self.prior_var_ = None
-        statistics = self.regressor_.listeners_.statistics
-        if statistics is not None:
-            _, means, scales = statistics
-            self.prior_mean_ = means.mean(axis=0)
-            self.prior_var_ = (scales ** 2).mean(axis=0) + means.var(axis=0)
+        prior = population_prior(self.regressor_.listeners_.statistics)
+        self.prior_mean_, self.prior_var_ = (None, None) if prior is None else prior
         self.n_features_in_ = self.regressor_.n_features_in_
         if hasattr(self.regressor_, "feature_names_in_"):
             self.feature_names_in_ = self.regressor_.feature_names_in_

@@ -33,7 +33,7 @@ from ..preprocessing._statistics import with_receiver_blocks
 
 __all__ = ["CausalSteps", "RunningStatistics", "TrailingFinisher",
            "causal_shift", "finish_causal", "frozen_zscore", "normalize_blocks",
-           "normalize_causal", "running_needed"]
+           "normalize_causal", "population_prior", "running_needed"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,17 @@ def _standardized(x, weight, total, squares):
     scale = np.where(var > 1e-10 * (1.0 + mean * mean),
                      np.sqrt(np.maximum(var, 0.0)), 1.0)
     return ((x - mean) / scale).astype(np.float32)
+
+
+def population_prior(statistics):
+    """``(mean, var)`` of the training receivers' kept ``statistics``
+    (``(ids, means, scales)``): their mean feature means, and the variance of
+    their frames pooled (mean within-receiver variance plus the variance of
+    their means); ``None`` without statistics."""
+    if statistics is None:
+        return None
+    _, means, scales = statistics
+    return means.mean(axis=0), (scales ** 2).mean(axis=0) + means.var(axis=0)
 
 
 def running_needed(normalize_by, statistics, receiver):
