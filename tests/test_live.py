@@ -447,3 +447,11 @@ def test_the_prior_is_the_training_receivers_statistics(fitted):
     np.testing.assert_allclose(model.prior_var_,
                                (scales ** 2).mean(axis=0) + means.var(axis=0))
     assert model.steps_.prior[2] == pytest.approx(30.0 * 25.0)
+
+
+def test_make_live_pipeline_has_the_causal_regressors_defaults():
+    model = make_live_pipeline()[-1]
+    defaults = CausalRegressor().get_params()
+    assert {k: model.get_params()[k] for k in ("lookahead", "halflife", "prior")} \
+        == {k: defaults[k] for k in ("lookahead", "halflife", "prior")}
+    assert make_live_pipeline(prior=0.0, halflife=5.0)[-1].get_params()["prior"] == 0.0

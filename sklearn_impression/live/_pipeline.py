@@ -10,7 +10,7 @@ from ._causal_regressor import CausalRegressor, NotCausalError
 __all__ = ["check_causal", "make_live_pipeline"]
 
 
-def make_live_pipeline(regressor=None, *, lookahead=0.0, halflife=60.0,
+def make_live_pipeline(regressor=None, *, lookahead=0.0, halflife=600.0, prior=30.0,
                        nan_policy="interpolate", include=None, exclude=None):
     """The causal form of the package's pipeline, unfitted.
 
@@ -23,7 +23,7 @@ def make_live_pipeline(regressor=None, *, lookahead=0.0, halflife=60.0,
     ----------
     regressor : CrossDomainRegressor, default=None
         The model (frame-level, ``window=1``); ``None``: the defaults.
-    lookahead, halflife : float, default=0.0, 60.0
+    lookahead, halflife, prior : float, default=0.0, 600.0, 30.0
         Seconds; see :class:`CausalRegressor`.
     nan_policy : {"interpolate", "raise"}, default="interpolate"
         The Resampler's: ``"interpolate"`` holds a channel's last valid value
@@ -46,7 +46,7 @@ def make_live_pipeline(regressor=None, *, lookahead=0.0, halflife=60.0,
         ("resample", Resampler(method="causal", nan_policy=nan_policy)),
         ("concat", ModalityConcatenator(include=include, exclude=exclude)),
         ("model", CausalRegressor(regressor, lookahead=lookahead,
-                                  halflife=halflife)),
+                                  halflife=halflife, prior=prior)),
     ])
 
 
