@@ -56,9 +56,11 @@ MODULES = {
     "sklearn_impression/metrics/_ccc.py": [
         "tests/test_metrics.py", "tests/test_ccc_agreement.py"],
     "sklearn_impression/regressor/_listeners.py": [
-        "tests/test_enrolment.py", "tests/test_enrolment_state.py"],
+        "tests/test_enrolment.py", "tests/test_enrolment_state.py",
+        "tests/test_listener_table.py"],
     "sklearn_impression/regressor/_calibration.py": [
-        "tests/test_enrolment.py", "tests/test_enrolment_state.py"],
+        "tests/test_enrolment.py", "tests/test_enrolment_state.py",
+        "tests/test_listener_table.py"],
     "sklearn_impression/regressor/_adapt.py": [
         "tests/test_enrolment.py", "tests/test_enrolment_state.py"],
 }
