@@ -2,7 +2,7 @@
 
 A paper-size model (``CrossDomainRegressor()`` defaults: hidden 64, 2 layers,
 16 heads, fc 16, window 1) inside :func:`make_live_pipeline` (no lookahead,
-60 s half-life), trained for ``--epochs`` (1) epoch on a small
+CausalRegressor's defaults), trained for ``--epochs`` (1) epoch on a small
 :func:`make_impression` set (4 receivers x 2 stimuli x 30 s). Latency does not
 depend on the training: the same network runs whatever its weights, so one
 epoch is enough to measure it. The streams come at the generator's rates

@@ -617,6 +617,108 @@ def raw_signals_values(results):
     ])
 
 
+# --- live ----------------------------------------------------------------------
+
+CAUSAL_RESAMPLING_ROWS = (("hold", "hold only"), ("mean", "trailing frame mean"),
+                          ("butter2", "**Butterworth order 2 (the default)**"),
+                          ("butter4", "Butterworth order 4"),
+                          ("cheby8", "Chebyshev I order 8, causal"),
+                          ("paper", "offline ``\"paper\"`` (not causal)"),
+                          ("polyphase", "offline ``\"polyphase\"`` (not causal)"))
+
+
+def _f1(x):
+    """One decimal, without a negative zero."""
+    return f"{(x if abs(x) >= 0.05 else 0.0):.1f}"
+
+
+def causal_resampling_table(results):
+    methods = load("causal_resampling.json", results)["result"]["methods"]
+    rows = []
+    for key, label in CAUSAL_RESAMPLING_ROWS:
+        m = methods[key]
+        rows.append((label, f3(m["tones"]["100.0"]["inner"]),
+                     f3(m["tones"]["100.0"]["aligned"]),
+                     _f1(m["alias_db"]["20Hz_from_100Hz"]),
+                     _f1(m["delay_ms"]["100.0"]),
+                     f3(m["slow_noise"]["noise_0.5"]["mean"])))
+    return list_table(("method", "tones from 100 Hz: error", "error, delay removed",
+                       "20 Hz tone (dB)", "delay at 100 Hz (ms)",
+                       "slow signal + noise: error"), rows)
+
+
+LIVE_VARIANTS = (("offline", "offline default"),
+                 ("causal resampling", "causal resampling only"),
+                 ("running statistics", "running statistics only"),
+                 ("trailing window", "trailing window only"),
+                 ("causal (all)", "**live (all causal)**"))
+
+
+def live_accuracy_table(results):
+    summary = load("live_accuracy.json", results)["result"]["summary"]
+    rows = [(label, *(f3(summary[g][part][key]) for g in ("impression", "drift")
+                      for part in ("plain", "enrolled")))
+            for key, label in LIVE_VARIANTS]
+    return list_table(("predictions", "``make_impression``", "+ 60 s enrolment",
+                       "``make_dyadic_drift``", "+ 60 s enrolment"), rows)
+
+
+def live_values(results):
+    report = load("live_accuracy.json", results)["result"]
+    pairs = []
+    for g, short in (("impression", "imp"), ("drift", "drift")):
+        for part, p in (("plain", "plain"), ("enrolled", "enrol")):
+            gaps = [r["scores"][part]["causal (all)"] - r["scores"][part]["offline"]
+                    for r in report["runs"] if r["generator"] == g]
+            pairs.append((f"live_gap_{short}_{p}", span(gaps, s3)))
+            pairs.append((f"live_mean_gap_{short}_{p}", s3(sum(gaps) / len(gaps))))
+    settings = report["settings"]
+    pairs.append(("live_seeds", _and([str(x) for x in settings["seeds"]])))
+    return subs(pairs)
+
+
+def live_latency_table(results):
+    rows = []
+    for name, label in (("live_before.json", "before optimising"),
+                        ("live.json", "**now**")):
+        r = load(name, results)["result"]
+        for key, what in (("one_stream", "1 stream, per 40 ms push"),
+                          ("streams_64", "64 streams, per tick")):
+            lat = r[key]["latency"]
+            rows.append((f"{what}, {label}", *(f"{lat[q]:.2f}" for q in
+                                               ("p50_ms", "p95_ms", "p99_ms",
+                                                "max_ms"))))
+    return list_table(("latency (ms)", "p50", "p95", "p99", "max"), rows)
+
+
+def live_latency_values(results):
+    r = load("live.json", results)["result"]
+    points = {p["minute"]: p for p in r["memory"]["points"]}
+    first, last = points[1], points[max(points)]
+    record = load("live.json", results)
+    return subs([
+        ("live_params", grouped(r["n_parameters"])),
+        ("live_rss_1", f"{first['peak_rss_mb']:.1f} MB"),
+        ("live_rss_120", f"{last['peak_rss_mb']:.1f} MB"),
+        ("live_rss_growth", f"{last['peak_rss_mb'] - first['peak_rss_mb']:.2f} MB"),
+        ("live_minutes", str(r["memory"]["minutes"])),
+        ("live_load", load_avg(record)),
+    ])
+
+
+def live_normalisation_table(results):
+    summary = load("live_normalisation.json", results)["result"]["summary"]
+    names = list(summary["impression"]["study"])
+    rows = [("offline (all of a person's recordings)",
+             *(f3(summary[g]["plain"]["offline"]) for g in ("impression", "drift")))]
+    rows += [(name + (" (**the default**)" if name.endswith("600 s, prior 30 s")
+                      else ""),
+              *(f3(summary[g]["study"][name]) for g in ("impression", "drift")))
+             for name in names]
+    return list_table(("running statistics", "``make_impression``",
+                       "``make_dyadic_drift``"), rows)
+
+
 # --- the list of figures (docs/figures.rst) ------------------------------------
 
 def _where():
@@ -724,6 +826,18 @@ BLOCKS = {
     "dask_values": (dask_values, ["dask.json"], "Dask transfers"),
     "audio_rates": (audio_rates_table, ["audio_rates.json"],
                     "IS09 descriptors at other sampling rates"),
+    "causal_resampling": (causal_resampling_table, ["causal_resampling.json"],
+                          "causal resampling candidates and the offline methods"),
+    "live_accuracy": (live_accuracy_table, ["live_accuracy.json"],
+                      "live against offline CCC, each causal step alone"),
+    "live_values": (live_values, ["live_accuracy.json"],
+                    "live against offline, per seed"),
+    "live_latency": (live_latency_table, ["live.json", "live_before.json"],
+                     "live latency, 1 and 64 streams"),
+    "live_latency_values": (live_latency_values, ["live.json"],
+                            "live memory over a 120-minute replay"),
+    "live_normalisation": (live_normalisation_table, ["live_normalisation.json"],
+                           "the running statistics' settings compared (seed 0)"),
     "figures_index": (figures_index, [], "this list"),
     "raw_signals_values": (raw_signals_values, ["features.json", "audio_rates.json"],
                            "feature extraction speed, tones"),
