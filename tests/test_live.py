@@ -455,3 +455,27 @@ def test_make_live_pipeline_has_the_causal_regressors_defaults():
     assert {k: model.get_params()[k] for k in ("lookahead", "halflife", "prior")} \
         == {k: defaults[k] for k in ("lookahead", "halflife", "prior")}
     assert make_live_pipeline(prior=0.0, halflife=5.0)[-1].get_params()["prior"] == 0.0
+
+
+def test_the_concatenator_and_the_causal_regressor_alone_read_nothing_after_t(
+        fitted):
+    """The two other steps alone: label-rate recordings changed after frame
+    ``k`` change no concatenated frame up to ``k``, and DyadicFrames changed
+    after frame ``k`` change no prediction up to ``k - lookahead``."""
+    pipe, data = fitted
+    rec = pipe[0].transform(data.recordings[1:2])[0]  # at the label rate
+    k = 120
+    streams = {m: Stream(np.where(np.arange(s.n_samples)[:, None] > k, 9.0,
+                                  s.values), rate=s.rate, channels=s.channels)
+               for m, s in rec.streams.items()}
+    changed = rec.replace(streams=streams)
+    a, b = pipe[1].transform([rec]), pipe[1].transform([changed])
+    np.testing.assert_array_equal(a.receiver_blocks[0][:k + 1],
+                                  b.receiver_blocks[0][:k + 1])
+    np.testing.assert_array_equal(a.emitter_blocks[0][:k + 1],
+                                  b.emitter_blocks[0][:k + 1])
+    assert not np.array_equal(a.receiver_blocks[0], b.receiver_blocks[0])
+    before, after = pipe[-1].predict(a)[0], pipe[-1].predict(b)[0]
+    same = k - pipe[-1].lookahead_frames_
+    np.testing.assert_array_equal(before[:same + 1], after[:same + 1])
+    assert not np.allclose(before, after)
