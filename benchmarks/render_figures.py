@@ -719,6 +719,14 @@ def live_normalisation_table(results):
                        "``make_dyadic_drift``"), rows)
 
 
+def mutation_table(results):
+    report = load("mutation.json", results)["result"]
+    rows = [(f"``{m['module'].removeprefix('sklearn_impression/')}``",
+             grouped(m["mutants"]), grouped(m["killed"]), grouped(m["survived"]),
+             f"{100 * m['score']:.1f}%") for m in report["modules"]]
+    return list_table(("module", "mutants", "killed", "survived", "score"), rows)
+
+
 # --- the list of figures (docs/figures.rst) ------------------------------------
 
 def _where():
@@ -838,6 +846,8 @@ BLOCKS = {
                             "live memory over a 120-minute replay"),
     "live_normalisation": (live_normalisation_table, ["live_normalisation.json"],
                            "the running statistics' settings compared (seed 0)"),
+    "mutation": (mutation_table, ["mutation.json"],
+                 "mutation scores of the modules of issue 23"),
     "figures_index": (figures_index, [], "this list"),
     "raw_signals_values": (raw_signals_values, ["features.json", "audio_rates.json"],
                            "feature extraction speed, tones"),

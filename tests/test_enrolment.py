@@ -1139,3 +1139,12 @@ def test_enrolment_masks_use_the_frames_label_rate():
                            ["r"], receivers=["a"])
     with pytest.raises(ValueError, match="enrolment seconds need the labels' rate"):
         enrolment_masks(no_rate, 1.0)
+
+
+def test_the_unknown_receiver_warning_points_at_the_callers_line(data):
+    model = _fit(data, ("p0", "p1"), listener_adaptation=True)
+    X, _ = _split(data, ("p2",))
+    with pytest.warns(UnknownReceiverWarning) as record:
+        model.predict(X)
+    # the user's line, not the package's (mutmut runs a copy of the tests)
+    assert record[0].filename == __file__ or "mutants" in record[0].filename

@@ -121,7 +121,7 @@ class ListenerTable:
                 f"receivers {unknown} have no per-receiver parameters in this model "
                 "(not seen in fit, not enrolled with adapt); they get the population "
                 "listener vector and no output calibration", UnknownReceiverWarning,
-                stacklevel=5)
+                stacklevel=6)  # predict -> predict_traces -> ... -> here
         return rows
 
     def grow(self, receivers):
