@@ -3,7 +3,7 @@
 # for comparing two commits' results (benchmarks/compare_results.py).
 # Usage: benchmarks/refactor_results.sh CHECKOUT OUTDIR
 # Kept: benchmarks/results/refactor/before (8c95ae1, before the subpackage layout)
-# and after (c486d3e).
+# and after (c486d3e), and final (30a55cb, with the live package).
 set -e
 cd "$1"
 export PYTHONPATH="$1" OMP_NUM_THREADS=1
