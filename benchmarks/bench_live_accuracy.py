@@ -24,6 +24,13 @@ enrolment seconds only (live, nothing later exists yet). Scores: CCC per
 dimension pooled over a fold's scored frames, averaged over folds, then over
 competence and warmth; per seed and the mean over seeds.
 
+``--protocol receivers+stimuli``: new people on new content instead
+(``CrossedGroupKFold``: each fold's receivers on each fold's stimuli, trained
+on the other receivers on the other stimuli); enrolment then reads the first
+``--enrol-seconds`` of the test receivers' recordings of *training* stimuli
+(a calibration clip; offline with those recordings whole as ``context``) and
+every test frame is scored.
+
 ``--study normalisation`` adds, without enrolment, the running statistics'
 other settings that were compared to choose those defaults (per recording or
 per receiver, half-life, prior): run on seed 0 only, the choice was made
@@ -90,7 +97,7 @@ def _score(y_true, y_pred):
                             np.concatenate(y_pred)[:, j])) for j in range(2)]
 
 
-def _fold(X_off, X_cau, y, train, test, seed, args):
+def _fold(X_off, X_cau, y, train, test, seed, args, enrol_on=None):
     """Scores of every variant on one fold, without and with enrolment."""
     from sklearn_impression import CrossDomainRegressor
     from sklearn_impression.model_selection import head_seconds
@@ -123,13 +130,20 @@ def _fold(X_off, X_cau, y, train, test, seed, args):
         pred = predict_traces(models[which], X_test, causal=steps)
         out["plain"][variant] = _score(y_test, pred)
         model = copy.deepcopy(models[which])
-        X_head, y_head = head_seconds(X_test, y_test, args.enrol_seconds)
+        X_enrol = X_test if enrol_on is None else X[enrol_on]
+        y_enrol = y_test if enrol_on is None else [y[i] for i in enrol_on]
+        X_head, y_head = head_seconds(X_enrol, y_enrol, args.enrol_seconds)
         live = steps is not None and steps.running
-        adapt(model, X_head, y_head, context=None if live else X_test,
+        adapt(model, X_head, y_head, context=None if live else X_enrol,
               calibration="auto", lag_range=2.0, steps=30, lr=0.1, l2=0.01,
               causal=steps)
-        pred = predict_traces(model, X_test, causal=steps)
-        masks = enrolment_masks(X_test, args.enrol_seconds)
+        if enrol_on is not None and live:  # live: the clip came first
+            pred = predict_traces(model, X[np.concatenate([enrol_on, test])],
+                                  causal=steps)[len(enrol_on):]
+        else:
+            pred = predict_traces(model, X_test, causal=steps)
+        masks = (enrolment_masks(X_test, args.enrol_seconds) if enrol_on is None
+                 else [np.zeros(len(t), dtype=bool) for t in y_test])
         scored = [(t[~m], p[~m]) for t, p, m in zip(y_test, pred, masks,
                                                      strict=True) if (~m).any()]
         out["enrolled"][variant] = _score([t for t, _ in scored],
@@ -163,8 +177,21 @@ def run(generator, seed, args):
     receivers = np.array(X_off.receivers)
     folds = []
     t0 = time.perf_counter()
-    for train, test in GroupKFold(args.folds).split(receivers, groups=receivers):
-        folds.append(_fold(X_off, X_cau, data.targets, train, test, seed, args))
+    if args.protocol == "receivers":
+        splits = [(train, test, None) for train, test in
+                  GroupKFold(args.folds).split(receivers, groups=receivers)]
+    else:
+        from sklearn_impression.model_selection import CrossedGroupKFold
+
+        stimuli = np.array(X_off.stimuli)
+        splits = []
+        for train, test in CrossedGroupKFold(args.folds).split(X_off):
+            clip = np.flatnonzero(np.isin(receivers, receivers[test])
+                                  & np.isin(stimuli, stimuli[train]))
+            splits.append((train, test, clip))
+    for train, test, clip in splits:
+        folds.append(_fold(X_off, X_cau, data.targets, train, test, seed, args,
+                           clip))
     scores = {part: {v: float(np.mean([np.mean(f[part][v]) for f in folds]))
                      for v in VARIANTS} for part in ("plain", "enrolled")}
     if args.study:
@@ -190,6 +217,8 @@ def main(argv=None):
     parser.add_argument("--halflife", type=float, default=600.0)
     parser.add_argument("--prior", type=float, default=30.0)
     parser.add_argument("--study", choices=["normalisation"], default=None)
+    parser.add_argument("--protocol", choices=["receivers", "receivers+stimuli"],
+                        default="receivers")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -206,7 +235,7 @@ def main(argv=None):
                                                      for r in mine])) for v in STUDY}
     report = {
         "benchmark": "live_accuracy",
-        "settings": {**vars(args), "protocol": "receivers (GroupKFold by receiver)",
+        "settings": {**vars(args), "protocol": args.protocol,
                      "scoring": "CCC pooled per fold, mean over folds, then over "
                                 "competence and warmth; enrolled: enrolment frames "
                                 "not scored"},
