@@ -21,16 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return platform.processor()
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+from keep import cpu_model  # this folder's keep.py (the script's own folder)
 
 
 def main():
@@ -65,7 +56,7 @@ def main():
         })
     print(json.dumps({
         "benchmark": "bench_demo",
-        "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                     "platform": platform.platform(),
                     "caps": "ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2"
                     if args.caps else None},

@@ -102,3 +102,13 @@ def dyadic_frames(target, *, n_stimuli=2, n_receivers=2, n_frames=(40,),
                      [f"r{i}" for i in range(n_receiver_features)],
                      rec_ids, stim_ids, emitter_rows)
     return X, targets
+
+
+def one_error_line(capsys, code):
+    """The CLI's one error line on stderr, after checking exit code 2."""
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sklearn-impression: error: ")
+    return lines[0]

@@ -9,16 +9,9 @@ import pytest
 from sklearn_impression.cli import main
 from sklearn_impression.cli._parser import build_parser
 
+from _builders import one_error_line as _one_error_line
+
 TINY = ["--n-receivers", "3", "--n-stimuli", "2", "--duration", "4"]
-
-
-def _one_error_line(capsys, code):
-    err = capsys.readouterr().err
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("sklearn-impression: error: ")
-    return lines[0]
 
 
 def test_help_lists_commands(capsys):

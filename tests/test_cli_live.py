@@ -28,6 +28,8 @@ from sklearn_impression.features import (  # noqa: E402
 )
 from sklearn_impression.live import make_live_pipeline  # noqa: E402
 
+from _builders import one_error_line as _one_error_line  # noqa: E402
+
 FAST = dict(hidden_size=4, num_layers=1, num_heads=2, fc_size=4, max_epochs=1,
             random_state=0)
 
@@ -64,15 +66,6 @@ def _check_against_predict(records, live_model):
     assert np.abs(values - expected).max() <= 1e-5
     assert all(r["latency_ms"] >= 0 for r in records)
     assert set(records[0]) == {"frame", "time", "competence", "warmth", "latency_ms"}
-
-
-def _one_error_line(capsys, code):
-    err = capsys.readouterr().err
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("sklearn-impression: error: ")
-    return lines[0]
 
 
 def test_live_replays_a_raw_session_as_the_pipelines_predict(live_model, tmp_path,
