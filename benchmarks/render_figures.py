@@ -654,8 +654,8 @@ LIVE_VARIANTS = (("offline", "offline default"),
                  ("causal (all)", "**live (all causal)**"))
 
 
-def live_accuracy_table(results):
-    summary = load("live_accuracy.json", results)["result"]["summary"]
+def live_accuracy_table(results, name="live_accuracy.json"):
+    summary = load(name, results)["result"]["summary"]
     rows = [(label, *(f3(summary[g][part][key]) for g in ("impression", "drift")
                       for part in ("plain", "enrolled")))
             for key, label in LIVE_VARIANTS]
@@ -838,6 +838,10 @@ BLOCKS = {
                           "causal resampling candidates and the offline methods"),
     "live_accuracy": (live_accuracy_table, ["live_accuracy.json"],
                       "live against offline CCC, each causal step alone"),
+    "live_accuracy_new_content": (
+        lambda results: live_accuracy_table(results, "live_accuracy_new_content.json"),
+        ["live_accuracy_new_content.json"],
+        "live against offline, new people on new content"),
     "live_values": (live_values, ["live_accuracy.json"],
                     "live against offline, per seed"),
     "live_latency": (live_latency_table, ["live.json", "live_before.json"],
