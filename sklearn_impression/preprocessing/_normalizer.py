@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
 )
 
 from ..recordings._frames import DyadicFrames
-from ._statistics import _moments, _zscore, normalize_receivers, receiver_statistics
+from ._statistics import _moments, normalize_receivers, receiver_statistics, zscore
 
 __all__ = ["ReceiverNormalizer"]
 
@@ -144,7 +144,7 @@ class ReceiverNormalizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_receiver_features_")
         if not isinstance(X, DyadicFrames):
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-            return _zscore(X, *_moments([X]))
+            return zscore(X, *_moments([X]))
         if X.n_receiver_features != self.n_receiver_features_:
             raise ValueError(
                 f"X has {X.n_receiver_features} receiver features, but "

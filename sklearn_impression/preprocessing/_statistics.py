@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from ..recordings._frames import DyadicFrames
 
 __all__ = ["column_scaler", "mean_scale", "merge_statistics", "normalize_receivers",
-           "receiver_statistics", "with_receiver_blocks"]
+           "receiver_statistics", "with_receiver_blocks", "zscore"]
 
 #: Rows per ``partial_fit`` call: no full-size float64 copy of millions of frames.
 _CHUNK = 65536
@@ -74,7 +74,8 @@ def mean_scale(values, weights=None, what="feature"):
     return scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
 
 
-def _zscore(block, mean, scale):
+def zscore(block, mean, scale):
+    """``block`` standardised by ``mean`` and ``scale``, in its own dtype."""
     return ((block - mean) / scale).astype(block.dtype, copy=False)
 
 
@@ -161,5 +162,5 @@ def normalize_receivers(X, by, known=None):
         mean, scale = stored[r] if r in stored else _moments(
             [blocks[i] for i in members])
         for i in members:
-            blocks[i] = _zscore(blocks[i], mean, scale)
+            blocks[i] = zscore(blocks[i], mean, scale)
     return with_receiver_blocks(X, blocks)

@@ -18,6 +18,7 @@ from ._causal import finish_causal
 from ._inputs import check_feature_layout, fit_statistics, normalize
 from ._listeners import MIN_ENROLMENT_FRAMES
 from ._net import predict_standardized
+from ._predict import fitted_layout
 from ._stimulus_traces import stimulus_deviation
 from ._temporal import delay_frames, delay_targets, finish_traces
 
@@ -28,11 +29,6 @@ __all__ = ["adapt"]
 _MAX_FRAMES = 512
 
 
-def _layout(model):
-    return (model.n_emitter_features_, model.n_receiver_features_,
-            model.feature_names_in_)
-
-
 def _check_context(model, context, receivers):
     """``adapt``'s ``context``: the model's feature layout, and finite
     recordings of every enrolled receiver."""
@@ -40,7 +36,8 @@ def _check_context(model, context, receivers):
         raise TypeError(
             "adapt's context must be DyadicFrames (the enrolled receivers' "
             f"recordings as predict gets them), got {type(context).__name__}")
-    check_feature_layout(context, *_layout(model), what="adapt's context")
+    check_feature_layout(context, *fitted_layout(model)[1],
+                         what="adapt's context")
     have = receiver_ids(context, "adapt's context")
     missing = sorted({str(r) for r in set(receivers) - set(have)})
     if missing:
@@ -63,7 +60,7 @@ def _check_enrolment(model, X, y, context):
                          "travel with them); this one was fitted on a 2-D array")
     if y is None:
         raise ValueError("adapt needs the enrolment targets y")
-    check_feature_layout(X, *_layout(model))
+    check_feature_layout(X, *fitted_layout(model)[1])
     if context is not None:
         _check_context(model, context, receivers)
     frames = flatten(X, y)  # checks y against X

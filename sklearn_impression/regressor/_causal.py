@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-from ..preprocessing._statistics import with_receiver_blocks
+from ..preprocessing._statistics import with_receiver_blocks, zscore
 
 __all__ = ["CausalSteps", "RunningStatistics", "TrailingFinisher",
-           "causal_shift", "finish_causal", "frozen_zscore", "normalize_blocks",
+           "causal_shift", "finish_causal", "normalize_blocks",
            "normalize_causal", "population_prior", "running_needed"]
 
 
@@ -228,7 +228,7 @@ def normalize_blocks(blocks, receivers, normalize_by, statistics, halflife,
         if normalize_by == "recording" or r not in position:
             streams.append(i)
         else:
-            blocks[i] = frozen_zscore(blocks[i], means[position[r]],
+            blocks[i] = zscore(blocks[i], means[position[r]],
                                       scales[position[r]])
     if streams and running is None:  # whole recordings: a receiver's in order
         carried = {}
@@ -244,12 +244,6 @@ def normalize_blocks(blocks, receivers, normalize_by, statistics, halflife,
         for i, block in zip(streams, normalised, strict=True):
             blocks[i] = block
     return blocks
-
-
-def frozen_zscore(block, mean, scale):
-    """``block`` standardised by kept statistics, in its own dtype (as
-    :func:`~sklearn_impression.preprocessing._statistics.normalize_receivers`)."""
-    return ((block - mean) / scale).astype(block.dtype, copy=False)
 
 
 class TrailingFinisher:
